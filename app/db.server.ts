@@ -1,0 +1,81 @@
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "../drizzle/schema";
+import { getEnv } from "./env.server";
+
+export type Database = PostgresJsDatabase<typeof schema>;
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+/** Either the database or a transaction: model functions accept both. */
+export type Executor = Database | Transaction;
+
+type Connection = { db: Database; client: postgres.Sql };
+
+// Keyed by URL so test files that each get their own database never share a
+// pool, and kept on globalThis so dev rebuilds reuse the pool instead of leaking.
+const globalForDb = globalThis as unknown as { __topicmatchDb?: Map<string, Connection> };
+
+export function connect(url: string, options: { max?: number } = {}): Connection {
+  const pools = (globalForDb.__topicmatchDb ??= new Map());
+  const existing = pools.get(url);
+  if (existing) return existing;
+  const client = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: "topicmatch" },
+  });
+  const connection = { db: drizzle(client, { schema }), client };
+  pools.set(url, connection);
+  return connection;
+}
+
+export function getDb(): Database {
+  return connect(getEnv().DATABASE_URL).db;
+}
+
+export async function closeDb(): Promise<void> {
+  const pools = globalForDb.__topicmatchDb;
+  if (!pools) return;
+  globalForDb.__topicmatchDb = undefined;
+  await Promise.all([...pools.values()].map((connection) => connection.client.end({ timeout: 5 })));
+}
+
+const RETRYABLE = new Set(["40001", "40P01"]);
+
+/** The Postgres error code of an error, looking through drizzle's query-error wrapper. */
+export function pgErrorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function isRetryableError(error: unknown): boolean {
+  const code = pgErrorCode(error);
+  return code !== undefined && RETRYABLE.has(code);
+}
+
+export type TransactionStats = { retries: number };
+
+/**
+ * Runs `work` in a transaction, retrying serialization failures and deadlocks
+ * with jittered backoff. The one place such retries live (STYLE habit 7).
+ */
+export async function withTransaction<T>(
+  db: Database,
+  work: (tx: Transaction) => Promise<T>,
+  options: { maxAttempts?: number; stats?: TransactionStats } = {},
+): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? 12;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work);
+    } catch (error) {
+      if (!isRetryableError(error) || attempt >= maxAttempts) throw error;
+      if (options.stats) options.stats.retries++;
+      const backoff = Math.min(200, 2 ** attempt) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+    }
+  }
+}
