@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { EnvError, type Env, getEnv } from "./env.server";
@@ -58,6 +59,8 @@ export async function checkRedis(url: string): Promise<void> {
 
 /** Validates the environment and reaches both services; throws EnvError or PreflightError. */
 export async function preflight(options: { redis?: boolean; databaseMustExist?: boolean } = {}): Promise<Env> {
+  // A local .env (written by `npm run setup`) fills settings the shell did not set.
+  if (existsSync(".env")) process.loadEnvFile(".env");
   const env = getEnv();
   await checkPostgres(env.DATABASE_URL, options);
   if (options.redis !== false) await checkRedis(env.REDIS_URL);

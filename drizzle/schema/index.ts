@@ -170,3 +170,44 @@ export const preferences = pgTable(
   },
   (t) => [primaryKey({ columns: [t.studentId, t.periodId] })],
 );
+
+/**
+ * One row per student and period: the version of their ranking. Every batch
+ * locks this row, so one student's batches apply one at a time, and a batch
+ * made against an older version is refused instead of mixed in.
+ */
+export const rankingStates = pgTable(
+  "ranking_states",
+  {
+    studentId: uuid("student_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    periodId: uuid("period_id")
+      .notNull()
+      .references(() => selectionPeriods.id, { onDelete: "cascade" }),
+    version: integer("version").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.studentId, t.periodId] })],
+);
+
+export type RankingChange = { topicId: string; oldPos: number | null; newPos: number | null };
+
+/** Applied batches (and undos): the idempotency record and the undo stack. */
+export const rankingBatches = pgTable(
+  "ranking_batches",
+  {
+    batchId: uuid("batch_id").primaryKey(),
+    studentId: uuid("student_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    periodId: uuid("period_id")
+      .notNull()
+      .references(() => selectionPeriods.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["batch", "undo"] }).notNull(),
+    version: integer("version").notNull(),
+    changes: jsonb("changes").$type<RankingChange[]>().notNull(),
+    undoneBy: uuid("undone_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("ranking_batches_student_idx").on(t.studentId, t.periodId, t.version)],
+);

@@ -1,0 +1,310 @@
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { rankingBatches, rankings, rankingStates, selectionPeriods, topics } from "../../drizzle/schema";
+import { withTransaction, type Database, type Executor, type Transaction } from "../db.server";
+import { recordEvent } from "./event.server";
+import {
+  applyRankingUpdates,
+  invertChanges,
+  orderOf,
+  RankingRuleError,
+  type RankingChange,
+  type RankingUpdate,
+} from "./ranking";
+
+export type RankingResult = {
+  /** Topic ids, most preferred first. */
+  order: string[];
+  version: number;
+  changes: RankingChange[];
+  /** True when this batch id had already been applied and its stored answer is returned. */
+  replayed: boolean;
+};
+
+/** A failure the student can act on; `status` is the HTTP status to answer with. */
+export class RankingError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409,
+    readonly current?: { order: string[]; version: number },
+  ) {
+    super(message);
+    this.name = "RankingError";
+  }
+}
+
+export async function getStudentRanking({
+  db,
+  studentId,
+  periodId,
+}: {
+  db: Executor;
+  studentId: string;
+  periodId: string;
+}): Promise<{ order: string[]; version: number }> {
+  const [rows, [state]] = await Promise.all([
+    db
+      .select({ topicId: rankings.topicId })
+      .from(rankings)
+      .where(and(eq(rankings.studentId, studentId), eq(rankings.periodId, periodId)))
+      .orderBy(rankings.position),
+    db
+      .select({ version: rankingStates.version })
+      .from(rankingStates)
+      .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId))),
+  ]);
+  return { order: rows.map((row) => row.topicId), version: state?.version ?? 0 };
+}
+
+async function currentPositions(tx: Transaction, studentId: string, periodId: string) {
+  const rows = await tx
+    .select({ topicId: rankings.topicId, position: rankings.position })
+    .from(rankings)
+    .where(and(eq(rankings.studentId, studentId), eq(rankings.periodId, periodId)));
+  return new Map(rows.map((row) => [row.topicId, row.position]));
+}
+
+/** Locks the student's ranking state row (creating it at version 0) and returns its version. */
+async function lockRankingState(tx: Transaction, studentId: string, periodId: string): Promise<number> {
+  await tx.insert(rankingStates).values({ studentId, periodId }).onConflictDoNothing();
+  const [state] = await tx
+    .select({ version: rankingStates.version })
+    .from(rankingStates)
+    .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId)))
+    .for("update");
+  return state.version;
+}
+
+async function requireOpenPeriod(tx: Transaction, periodId: string) {
+  const [period] = await tx
+    .select({ status: selectionPeriods.status })
+    .from(selectionPeriods)
+    .where(eq(selectionPeriods.id, periodId))
+    .for("share");
+  if (!period) throw new RankingError("That selection period does not exist.", 404);
+  if (period.status !== "open") {
+    throw new RankingError(`The selection period is ${period.status}; rankings can no longer be changed.`, 409);
+  }
+}
+
+/** Writes the changed rows: deletes removed topics, upserts moved and added ones. */
+async function writeChanges(
+  tx: Transaction,
+  { studentId, periodId, sessionId, changes }: { studentId: string; periodId: string; sessionId: string; changes: RankingChange[] },
+) {
+  const removed = changes.filter((change) => change.newPos === null).map((change) => change.topicId);
+  const placed = changes.filter((change) => change.newPos !== null);
+  if (removed.length > 0) {
+    await tx.delete(rankings).where(and(eq(rankings.studentId, studentId), inArray(rankings.topicId, removed)));
+  }
+  if (placed.length > 0) {
+    await tx
+      .insert(rankings)
+      .values(
+        placed.map((change) => ({
+          studentId,
+          topicId: change.topicId,
+          periodId,
+          position: change.newPos!,
+          previousPosition: change.oldPos,
+          sessionId,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [rankings.studentId, rankings.topicId],
+        set: {
+          position: sql`excluded.position`,
+          previousPosition: sql`${rankings.position}`,
+          sessionId: sql`excluded.session_id`,
+          updatedAt: sql`now()`,
+        },
+      });
+  }
+}
+
+/**
+ * Applies one batch of a student's ranking updates in one transaction: checks
+ * the period is open, the batch is made against the current version, every
+ * topic belongs to the period and the result is a ranking; writes the rows
+ * and the event. A batch id seen before answers its stored result.
+ */
+export async function applyRankingBatch({
+  db,
+  studentId,
+  periodId,
+  batchId,
+  sessionId,
+  baseVersion,
+  updates,
+}: {
+  db: Database;
+  studentId: string;
+  periodId: string;
+  batchId: string;
+  sessionId: string;
+  /** The version the page's order was based on; null applies on top of whatever is current. */
+  baseVersion: number | null;
+  updates: RankingUpdate[];
+}): Promise<RankingResult> {
+  return withTransaction(db, async (tx) => {
+    const replay = await replayedResult(tx, { batchId, studentId, periodId });
+    if (replay) return replay;
+    await requireOpenPeriod(tx, periodId);
+    const version = await lockRankingState(tx, studentId, periodId);
+    // A concurrent request with the same batch id may have committed while we waited for the lock.
+    const lateReplay = await replayedResult(tx, { batchId, studentId, periodId });
+    if (lateReplay) return lateReplay;
+    const current = await currentPositions(tx, studentId, periodId);
+    if (baseVersion !== null && baseVersion !== version) {
+      throw new RankingError(
+        "Your ranking was changed elsewhere (another tab or device). The page now shows the saved order.",
+        409,
+        { order: orderOf(current), version },
+      );
+    }
+    const topicIds = [...new Set(updates.map((update) => update.topicId))];
+    const known = topicIds.length
+      ? await tx
+          .select({ id: topics.id })
+          .from(topics)
+          .where(and(eq(topics.periodId, periodId), inArray(topics.id, topicIds)))
+      : [];
+    const unknown = topicIds.filter((id) => !known.some((row) => row.id === id));
+    if (unknown.length > 0) {
+      throw new RankingError(`Not a topic of this selection period: ${unknown.join(", ")}.`, 400);
+    }
+    let applied: ReturnType<typeof applyRankingUpdates>;
+    try {
+      applied = applyRankingUpdates(current, updates);
+    } catch (error) {
+      if (error instanceof RankingRuleError) throw new RankingError(error.message, 400);
+      throw error;
+    }
+    return commitChanges(tx, { studentId, periodId, batchId, sessionId, version, kind: "batch", ...applied });
+  });
+}
+
+async function replayedResult(
+  tx: Transaction,
+  { batchId, studentId, periodId }: { batchId: string; studentId: string; periodId: string },
+): Promise<RankingResult | undefined> {
+  const [previous] = await tx.select().from(rankingBatches).where(eq(rankingBatches.batchId, batchId));
+  if (!previous) return undefined;
+  if (previous.studentId !== studentId || previous.periodId !== periodId) {
+    throw new RankingError("That batch id was already used for another request; send a new batch id.", 409);
+  }
+  const { order } = await getStudentRanking({ db: tx, studentId, periodId });
+  return { order, version: previous.version, changes: previous.changes, replayed: true };
+}
+
+async function commitChanges(
+  tx: Transaction,
+  {
+    studentId,
+    periodId,
+    batchId,
+    sessionId,
+    version,
+    kind,
+    next,
+    changes,
+    undoes,
+  }: {
+    studentId: string;
+    periodId: string;
+    batchId: string;
+    sessionId: string;
+    version: number;
+    kind: "batch" | "undo";
+    next: Map<string, number>;
+    changes: RankingChange[];
+    undoes?: string;
+  },
+): Promise<RankingResult> {
+  const order = orderOf(next);
+  if (changes.length === 0) {
+    await tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version, changes });
+    return { order, version, changes, replayed: false };
+  }
+  const nextVersion = version + 1;
+  await writeChanges(tx, { studentId, periodId, sessionId, changes });
+  await tx
+    .update(rankingStates)
+    .set({ version: nextVersion })
+    .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId)));
+  await tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version: nextVersion, changes });
+  if (kind === "batch") {
+    await recordEvent(tx, {
+      type: "RANKINGS_BATCH_UPDATED",
+      actorId: studentId,
+      actorType: "student",
+      sessionId,
+      periodId,
+      payload: { studentId, batchId, sessionId, updates: changes },
+    });
+  } else {
+    await tx.update(rankingBatches).set({ undoneBy: batchId }).where(eq(rankingBatches.batchId, undoes!));
+    await recordEvent(tx, {
+      type: "RANKINGS_UNDONE",
+      actorId: studentId,
+      actorType: "student",
+      sessionId,
+      periodId,
+      payload: { studentId, undoneBatchId: undoes!, updates: changes },
+    });
+  }
+  return { order, version: nextVersion, changes, replayed: false };
+}
+
+/**
+ * Undoes the student's most recent batch that is not yet undone, restoring the
+ * positions it changed. Repeated undos walk back through the history.
+ */
+export async function undoLastBatch({
+  db,
+  studentId,
+  periodId,
+  batchId,
+  sessionId,
+}: {
+  db: Database;
+  studentId: string;
+  periodId: string;
+  batchId: string;
+  sessionId: string;
+}): Promise<RankingResult> {
+  return withTransaction(db, async (tx) => {
+    const replay = await replayedResult(tx, { batchId, studentId, periodId });
+    if (replay) return replay;
+    await requireOpenPeriod(tx, periodId);
+    const version = await lockRankingState(tx, studentId, periodId);
+    const [last] = await tx
+      .select()
+      .from(rankingBatches)
+      .where(
+        and(
+          eq(rankingBatches.studentId, studentId),
+          eq(rankingBatches.periodId, periodId),
+          eq(rankingBatches.kind, "batch"),
+          isNull(rankingBatches.undoneBy),
+          sql`jsonb_array_length(${rankingBatches.changes}) > 0`,
+        ),
+      )
+      .orderBy(desc(rankingBatches.version))
+      .limit(1);
+    if (!last) throw new RankingError("There is nothing to undo.", 409);
+    const current = await currentPositions(tx, studentId, periodId);
+    const inverse = invertChanges(last.changes).map(({ topicId, newPos }) => ({ topicId, position: newPos }));
+    const { next, changes } = applyRankingUpdates(current, inverse);
+    return commitChanges(tx, {
+      studentId,
+      periodId,
+      batchId,
+      sessionId,
+      version,
+      kind: "undo",
+      next,
+      changes,
+      undoes: last.batchId,
+    });
+  });
+}

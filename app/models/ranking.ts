@@ -1,0 +1,89 @@
+/**
+ * Pure rules of a student's ranking (PRODUCT.md "A student's ranking"): an
+ * ordered list of distinct topics whose positions are contiguous 1..k.
+ */
+export type RankingUpdate = { topicId: string; position: number | null };
+export type RankingChange = { topicId: string; oldPos: number | null; newPos: number | null };
+
+export class RankingRuleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RankingRuleError";
+  }
+}
+
+/** The order (topic ids, first = position 1) of a topic → position map. */
+export function orderOf(positions: Map<string, number>): string[] {
+  return [...positions.entries()].sort((a, b) => a[1] - b[1]).map(([topicId]) => topicId);
+}
+
+/**
+ * Applies a batch of updates (position null removes the topic) to the current
+ * positions. Throws RankingRuleError when the result would not be a ranking:
+ * a topic named twice, a position below 1, duplicate positions or a gap.
+ */
+export function applyRankingUpdates(
+  current: Map<string, number>,
+  updates: RankingUpdate[],
+): { next: Map<string, number>; changes: RankingChange[] } {
+  const seen = new Set<string>();
+  const next = new Map(current);
+  for (const { topicId, position } of updates) {
+    if (seen.has(topicId)) throw new RankingRuleError(`Topic ${topicId} appears more than once in the batch.`);
+    seen.add(topicId);
+    if (position === null) {
+      next.delete(topicId);
+    } else {
+      if (!Number.isInteger(position) || position < 1) {
+        throw new RankingRuleError(`Position ${position} for topic ${topicId} is not a whole number of at least 1.`);
+      }
+      next.set(topicId, position);
+    }
+  }
+  const byPosition = new Map<number, string>();
+  for (const [topicId, position] of next) {
+    const other = byPosition.get(position);
+    if (other !== undefined) {
+      throw new RankingRuleError(`Topics ${other} and ${topicId} would both be at position ${position}.`);
+    }
+    byPosition.set(position, topicId);
+  }
+  for (let position = 1; position <= next.size; position++) {
+    if (!byPosition.has(position)) {
+      throw new RankingRuleError(
+        `Positions must run 1..${next.size} without gaps; position ${position} would be empty.`,
+      );
+    }
+  }
+  const changes: RankingChange[] = [];
+  for (const topicId of new Set([...current.keys(), ...next.keys()])) {
+    const oldPos = current.get(topicId) ?? null;
+    const newPos = next.get(topicId) ?? null;
+    if (oldPos !== newPos) changes.push({ topicId, oldPos, newPos });
+  }
+  changes.sort((a, b) => (a.topicId < b.topicId ? -1 : a.topicId > b.topicId ? 1 : 0));
+  return { next, changes };
+}
+
+/** The updates that turn one order into another (what the page sends after a drag). */
+export function diffOrders(from: string[], to: string[]): RankingUpdate[] {
+  const before = new Map(from.map((topicId, index) => [topicId, index + 1]));
+  const after = new Map(to.map((topicId, index) => [topicId, index + 1]));
+  const updates: RankingUpdate[] = [];
+  for (const [topicId, position] of after) if (before.get(topicId) !== position) updates.push({ topicId, position });
+  for (const topicId of before.keys()) if (!after.has(topicId)) updates.push({ topicId, position: null });
+  return updates;
+}
+
+/** The changes that undo `changes`. */
+export function invertChanges(changes: RankingChange[]): RankingChange[] {
+  return changes.map(({ topicId, oldPos, newPos }) => ({ topicId, oldPos: newPos, newPos: oldPos }));
+}
+
+/** Replays changes (e.g. from the event log) onto positions, in order. */
+export function replayChanges(positions: Map<string, number>, changes: RankingChange[]): void {
+  for (const { topicId, newPos } of changes) {
+    if (newPos === null) positions.delete(topicId);
+    else positions.set(topicId, newPos);
+  }
+}

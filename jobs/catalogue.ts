@@ -1,0 +1,34 @@
+import type { JobsOptions } from "bullmq";
+import { z } from "zod";
+
+/**
+ * Every queue and job the system runs, declared once: names, payload schemas
+ * (ids only) and default options. Producers (app/queues.server.ts) and the
+ * worker (jobs/worker.ts) both read this file.
+ */
+export const JOBS = {
+  closeDuePeriods: {
+    queue: "lifecycle",
+    name: "close-due-periods",
+    payload: z.object({}),
+    options: { attempts: 3, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: 100, removeOnFail: 500 },
+  },
+} as const satisfies Record<
+  string,
+  { queue: string; name: string; payload: z.ZodType; options: JobsOptions }
+>;
+
+export type JobKey = keyof typeof JOBS;
+export type JobPayload<K extends JobKey> = z.infer<(typeof JOBS)[K]["payload"]>;
+
+export const QUEUE_NAMES = [...new Set(Object.values(JOBS).map((job) => job.queue))];
+export type QueueName = (typeof JOBS)[JobKey]["queue"];
+
+/** Recurring work, registered with upsertJobScheduler when the worker boots. */
+export const SCHEDULES: { id: string; job: JobKey; every: number }[] = [
+  { id: "close-due-periods-every-minute", job: "closeDuePeriods", every: 60_000 },
+];
+
+export function jobByName(queue: string, name: string): JobKey | undefined {
+  return (Object.keys(JOBS) as JobKey[]).find((key) => JOBS[key].queue === queue && JOBS[key].name === name);
+}

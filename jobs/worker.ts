@@ -1,0 +1,32 @@
+import { closeDb } from "../app/db.server";
+import { explainStartupError, preflight } from "../app/preflight.server";
+import { closeQueues } from "../app/queues.server";
+import { QUEUE_NAMES } from "./catalogue";
+import { startWorkers } from "./workers";
+
+async function main() {
+  await preflight();
+  const running = await startWorkers();
+  console.log(`TopicMatch worker running: queues ${QUEUE_NAMES.join(", ")}`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`worker: ${signal} received, finishing active jobs`);
+    const force = setTimeout(() => {
+      console.error("worker: active jobs did not finish within 20 s; exiting");
+      process.exit(1);
+    }, 20_000);
+    force.unref();
+    await running.close();
+    await Promise.allSettled([closeQueues(), closeDb()]);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error) => {
+  console.error(explainStartupError(error) ?? error);
+  process.exit(1);
+});

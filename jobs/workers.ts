@@ -1,0 +1,42 @@
+import { Worker, type Job } from "bullmq";
+import { getEnv } from "../app/env.server";
+import { getQueue } from "../app/queues.server";
+import { createRedis } from "../app/redis.server";
+import { JOBS, jobByName, QUEUE_NAMES, SCHEDULES, type JobKey } from "./catalogue";
+import { PROCESSORS } from "./processors";
+
+async function processJob(job: Job) {
+  const key = jobByName(job.queueName, job.name);
+  if (!key) throw new Error(`No processor for job ${job.name} on queue ${job.queueName}`);
+  const payload = JOBS[key].payload.parse(job.data);
+  return (PROCESSORS[key] as (payload: unknown, job: Job) => Promise<unknown>)(payload, job);
+}
+
+/** Starts one BullMQ worker per queue and registers the recurring schedules. */
+export async function startWorkers(options: { concurrency?: number } = {}) {
+  const { QUEUE_PREFIX } = getEnv();
+  const workers = QUEUE_NAMES.map((name) => {
+    const worker = new Worker(name, processJob, {
+      connection: createRedis("worker"),
+      prefix: QUEUE_PREFIX,
+      concurrency: options.concurrency ?? 4,
+    });
+    worker.on("error", (error) => console.error(`worker ${name}: ${error.message}`));
+    worker.on("failed", (job, error) => console.error(`job ${name}/${job?.name} ${job?.id} failed: ${error.message}`));
+    return worker;
+  });
+  for (const schedule of SCHEDULES) {
+    const job = JOBS[schedule.job as JobKey];
+    await getQueue(job.queue).upsertJobScheduler(
+      schedule.id,
+      { every: schedule.every },
+      { name: job.name, data: {}, opts: job.options },
+    );
+  }
+  return {
+    workers,
+    async close() {
+      await Promise.allSettled(workers.map((worker) => worker.close()));
+    },
+  };
+}
