@@ -30,6 +30,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["./test/setup/global.ts", "./test/setup/build-app.ts"],
           setupFiles: ["./test/setup/database.ts"],
           fileParallelism: false,
           testTimeout: 120_000,

@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, sql } from "drizzle-orm";
-import { rankings, selectionPeriods, topics } from "../../drizzle/schema";
+import { selectionPeriods, topics } from "../../drizzle/schema";
 import type { Executor } from "../db.server";
 import { recordEvent } from "./event.server";
 
@@ -17,10 +17,10 @@ export async function listPeriods({ db }: { db: Executor }) {
       status: selectionPeriods.status,
       opensAt: selectionPeriods.opensAt,
       closesAt: selectionPeriods.closesAt,
-      topicCount: sql<number>`(select count(*) from ${topics} where ${topics.periodId} = ${selectionPeriods.id})`.mapWith(
-        Number,
-      ),
-      rankedStudents: sql<number>`(select count(distinct ${rankings.studentId}) from ${rankings} where ${rankings.periodId} = ${selectionPeriods.id})`.mapWith(
+      // Written out in full: drizzle leaves column names unqualified inside
+      // select-list subqueries, which would bind them to the inner table.
+      topicCount: sql<number>`(select count(*) from topics t where t.period_id = selection_periods.id)`.mapWith(Number),
+      rankedStudents: sql<number>`(select count(distinct r.student_id) from rankings r where r.period_id = selection_periods.id)`.mapWith(
         Number,
       ),
     })
