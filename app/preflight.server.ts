@@ -43,12 +43,17 @@ export async function checkPostgres(url: string, options: { databaseMustExist?: 
 
 export async function checkRedis(url: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null });
-  redis.on("error", () => {});
+  // The socket error (ECONNREFUSED, ENOTFOUND…) says more than the rejection ("Connection is closed").
+  let socketError: { code?: string; message: string } | undefined;
+  redis.on("error", (error) => {
+    socketError ??= error;
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    const reason = (error as { code?: string }).code ?? (error as Error).message;
+    const cause = socketError ?? (error as { code?: string; message: string });
+    const reason = cause.code ?? cause.message;
     throw new PreflightError(
       `REDIS_URL=${url}: cannot reach Redis (${reason}); start it with \`${START_REDIS}\` or set REDIS_URL.`,
     );

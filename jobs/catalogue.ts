@@ -10,7 +10,7 @@ export const JOBS = {
   closeDuePeriods: {
     queue: "lifecycle",
     name: "close-due-periods",
-    payload: z.object({}),
+    payload: z.strictObject({}),
     options: { attempts: 3, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: 100, removeOnFail: 500 },
   },
 } as const satisfies Record<

@@ -9,7 +9,7 @@ import { createUser, DuplicateEmailError } from "~/models/user.server";
 import { createUserSession, getSessionUser } from "~/session.server";
 import { parseForm } from "~/utils/forms";
 
-function registrationSchema(allowedDomain: string | undefined) {
+export function registrationSchema(allowedDomain: string | undefined) {
   return z
     .object({
       name: z.string().trim().min(2, "Enter your full name").max(120, "Use at most 120 characters"),

@@ -1,0 +1,46 @@
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { getDb } from "~/db.server";
+import { AGH_PERIOD_TITLE, seedAgh } from "~/models/seed.server";
+import { loadAgh } from "../support/factories";
+
+async function tableCounts() {
+  const [row] = await getDb().execute<{ users: number; periods: number; topics: number; rankings: number; events: number }>(sql`
+    select (select count(*)::int from users) as users,
+           (select count(*)::int from selection_periods) as periods,
+           (select count(*)::int from topics) as topics,
+           (select count(*)::int from rankings) as rankings,
+           (select count(*)::int from events) as events`);
+  return row;
+}
+
+describe("the AGH demo seed", () => {
+  it("loads one open period, 9 topics, 146 students with their rankings and an admin; a second run changes nothing", async () => {
+    const soc = loadAgh();
+    const first = await seedAgh({ db: getDb(), soc });
+    expect(first.period.created).toBe(true);
+    expect(first.applied).toBe(146);
+    const afterFirst = await tableCounts();
+    expect(afterFirst).toEqual({ users: 147, periods: 1, topics: 9, rankings: 146 * 9, events: 146 + 9 + 1 + 146 });
+
+    const [period] = await getDb().execute<{ status: string; seats: number }>(sql`
+      select p.status, sum(t.capacity)::int as seats from selection_periods p join topics t on t.period_id = p.id
+      where p.title = ${AGH_PERIOD_TITLE} group by p.status`);
+    expect(period.status).toBe("open");
+    expect(period.seats).toBeGreaterThanOrEqual(146);
+
+    // The seed wrote each voter's order: course 9 is first for the first four voters.
+    const firstChoices = await getDb().execute<{ title: string; n: number }>(sql`
+      select t.title, count(*)::int as n from rankings r join topics t on t.id = r.topic_id
+      where r.position = 1 group by t.title order by t.title`);
+    const expected = new Map<string, number>();
+    for (const order of soc.voters) expected.set(`Course ${order[0]}`, (expected.get(`Course ${order[0]}`) ?? 0) + 1);
+    expect(new Map(firstChoices.map((row) => [row.title, row.n]))).toEqual(expected);
+
+    const second = await seedAgh({ db: getDb(), soc });
+    expect(second.period.created).toBe(false);
+    expect(second.applied).toBe(0);
+    expect(second.kept).toBe(146);
+    expect(await tableCounts()).toEqual(afterFirst);
+  });
+});
