@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { getDb } from "../app/db.server";
 import { parseSoc } from "../app/models/preflib";
@@ -24,6 +24,10 @@ await runScript(async () => {
     return 0;
   }
   const file = values.file ?? AGH_SOC_PATH;
+  if (!existsSync(file)) {
+    console.error(`Demo data not found at ${file}: the shared/ folder must sit beside the repository, or pass --file PATH.soc.`);
+    return 1;
+  }
   const soc = parseSoc(readFileSync(file, "utf8"));
   console.log(`Seeding ${soc.voters.length} students and ${soc.alternatives.length} topics from ${file}`);
   const result = await seedAgh({ db: getDb(), soc, onProgress: progress });
