@@ -33,13 +33,20 @@ export async function getPeriod({ db, periodId }: { db: Executor; periodId: stri
   return period;
 }
 
-/** The period students work in: the open one, else the most recently published one. */
-export async function getCurrentPeriodForStudents({ db }: { db: Executor }) {
+/**
+ * The period a student works in: an open one (preferring one they have
+ * already ranked in), else the most recent one past its opening.
+ */
+export async function getCurrentPeriodForStudents({ db, studentId }: { db: Executor; studentId: string }) {
   const [period] = await db
     .select()
     .from(selectionPeriods)
     .where(sql`${selectionPeriods.status} in ('open', 'closed', 'assigned', 'published')`)
-    .orderBy(sql`${selectionPeriods.status} = 'open' desc`, desc(selectionPeriods.createdAt))
+    .orderBy(
+      sql`${selectionPeriods.status} = 'open' desc`,
+      sql`exists (select 1 from ranking_states s where s.period_id = selection_periods.id and s.student_id = ${studentId}) desc`,
+      desc(selectionPeriods.createdAt),
+    )
     .limit(1);
   return period;
 }

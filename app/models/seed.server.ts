@@ -3,6 +3,7 @@ import { eq, inArray, sql } from "drizzle-orm";
 import { selectionPeriods, users } from "../../drizzle/schema";
 import { withTransaction, type Database } from "../db.server";
 import { createPeriod, createTopic, listTopics, openPeriod } from "./period.server";
+import { generatePreferences } from "./assignment/synthetic";
 import type { SocData } from "./preflib";
 import { applyRankingBatch, getStudentRanking } from "./ranking.server";
 import { createUser, getUserByEmail, hashPassword } from "./user.server";
@@ -179,4 +180,63 @@ export async function seedAgh({
     onProgress: (done, total) => onProgress?.("rankings", done, total),
   });
   return { admin, period, students: studentIds.length, capacity, ...result };
+}
+
+/**
+ * A synthetic open period of any size with skewed popularity (Plackett–Luce
+ * with Zipf weights), for load tests and benchmarks. Idempotent by its title,
+ * which names every parameter.
+ */
+export async function seedSynthetic({
+  db,
+  students,
+  topics,
+  rankLength,
+  zipfExponent = 1,
+  seed = 1,
+  onProgress,
+}: {
+  db: Database;
+  students: number;
+  topics: number;
+  rankLength: number;
+  zipfExponent?: number;
+  seed?: number;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}) {
+  const title = `Synthetic ${students} students × ${topics} topics (top ${rankLength}, zipf ${zipfExponent}, seed ${seed})`;
+  const capacity = Math.max(1, Math.ceil((students * 1.1) / topics));
+  const period = await ensureOpenPeriod({
+    db,
+    title,
+    description: "Generated preferences with skewed popularity for load tests.",
+    topics: Array.from({ length: topics }, (_, index) => ({
+      title: `Synthetic topic ${String(index + 1).padStart(String(topics).length, "0")}`,
+      description: `Popularity rank ${index + 1} of ${topics}.`,
+      supervisor: `Supervisor ${(index % 40) + 1}`,
+      capacity,
+    })),
+  });
+  const prefix = `syn-${seed}`;
+  const emails = Array.from({ length: students }, (_, index) => `${prefix}-student-${index + 1}@topicmatch.test`);
+  const studentIds = await ensureStudents({
+    db,
+    emails,
+    password: DEMO_STUDENT_PASSWORD,
+    onProgress: (done, total) => onProgress?.("students", done, total),
+  });
+  const generated = generatePreferences({
+    students: studentIds,
+    topics: period.topicIds,
+    zipfExponent,
+    seed,
+    rankLength,
+  });
+  const result = await ensureRankings({
+    db,
+    periodId: period.periodId,
+    rankings: studentIds.map((studentId) => ({ studentId, order: generated.rankings[studentId] })),
+    onProgress: (done, total) => onProgress?.("rankings", done, total),
+  });
+  return { title, period, students: studentIds.length, capacity, ...result };
 }

@@ -12,7 +12,7 @@ export const meta: MetaFunction = () => [{ title: "My ranking · TopicMatch" }];
 export async function loader({ request }: LoaderFunctionArgs) {
   const student = await requireStudent(request);
   const db = getDb();
-  const period = await getCurrentPeriodForStudents({ db });
+  const period = await getCurrentPeriodForStudents({ db, studentId: student.id });
   if (!period) return { period: null, topics: [], ranking: [] };
   const [topics, ranking] = await Promise.all([
     listTopics({ db, periodId: period.id }),

@@ -44,3 +44,25 @@ describe("the AGH demo seed", () => {
     expect(await tableCounts()).toEqual(afterFirst);
   });
 });
+
+describe("the synthetic seed", () => {
+  it("creates a skewed open period of the asked size through the ranking model, once", async () => {
+    const { seedSynthetic } = await import("~/models/seed.server");
+    const options = { db: getDb(), students: 120, topics: 12, rankLength: 5, zipfExponent: 1.2, seed: 7 };
+    const first = await seedSynthetic(options);
+    expect(first.applied).toBe(120);
+    const counts = await getDb().execute<{ title: string; first: number; total: number }>(sql`
+      select t.title, count(*) filter (where r.position = 1)::int as first, count(*)::int as total
+      from topics t join rankings r on r.topic_id = t.id
+      where t.period_id = ${first.period.periodId} group by t.title order by t.title`);
+    expect(counts.reduce((sum, row) => sum + row.total, 0)).toBe(120 * 5);
+    // Zipf weights: the most popular topic is ranked first far more often than the least popular.
+    const byTitle = new Map(counts.map((row) => [row.title, row.first]));
+    expect(byTitle.get("Synthetic topic 01")!).toBeGreaterThan(3 * (byTitle.get("Synthetic topic 12") ?? 0));
+    const rankedEvents = await getDb().execute<{ n: number }>(sql`
+      select count(*)::int as n from events where type = 'RANKINGS_BATCH_UPDATED' and period_id = ${first.period.periodId}`);
+    expect(rankedEvents[0].n).toBe(120);
+    const second = await seedSynthetic(options);
+    expect([second.period.created, second.applied, second.kept]).toEqual([false, 0, 120]);
+  });
+});
