@@ -2,38 +2,29 @@ import { events } from "../../drizzle/schema";
 import type { Executor } from "../db.server";
 import { parseEvent, type DomainEvent } from "./events";
 
+function toRow(input: DomainEvent): typeof events.$inferInsert {
+  const event = parseEvent(input);
+  return {
+    type: event.type,
+    actorId: event.actorId,
+    actorType: event.actorType,
+    sessionId: event.sessionId,
+    periodId: event.periodId ?? null,
+    payload: event.payload,
+  };
+}
+
 /**
  * Validates and appends one event inside the caller's transaction, so the
  * event and the change it describes commit or roll back together.
  */
 export async function recordEvent(tx: Executor, input: DomainEvent): Promise<number> {
-  const event = parseEvent(input);
-  const [row] = await tx
-    .insert(events)
-    .values({
-      type: event.type,
-      actorId: event.actorId,
-      actorType: event.actorType,
-      sessionId: event.sessionId,
-      periodId: event.periodId ?? null,
-      payload: event.payload,
-    })
-    .returning({ id: events.id });
+  const [row] = await tx.insert(events).values(toRow(input)).returning({ id: events.id });
   return row.id;
 }
 
-/** Appends many validated events with one statement. */
+/** Validates every event first, then appends them all with one statement. */
 export async function recordEvents(tx: Executor, inputs: DomainEvent[]): Promise<void> {
   if (inputs.length === 0) return;
-  const parsed = inputs.map(parseEvent);
-  await tx.insert(events).values(
-    parsed.map((event) => ({
-      type: event.type,
-      actorId: event.actorId,
-      actorType: event.actorType,
-      sessionId: event.sessionId,
-      periodId: event.periodId ?? null,
-      payload: event.payload,
-    })),
-  );
+  await tx.insert(events).values(inputs.map(toRow));
 }
