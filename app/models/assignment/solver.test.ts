@@ -269,11 +269,13 @@ describe("solveAssignment optimality", () => {
       fc.assert(
         fc.property(problemArbitrary({ students: 7, topics: 4, maxCapacity: 3 }), (generated) => {
           const problem = { ...generated, objective };
-          const result = solveAssignment(problem);
-          expectFeasible(problem, result);
           const best = bruteForceBest(problem);
-          expect(result.placedCount).toBe(best.placed);
-          expect(compareProfiles(objective, result.profile, best.profile)).toBe(0);
+          for (const arithmetic of ["auto", "bigint"] as const) {
+            const result = solveAssignment(problem, { arithmetic });
+            expectFeasible(problem, result);
+            expect(result.placedCount).toBe(best.placed);
+            expect(compareProfiles(objective, result.profile, best.profile)).toBe(0);
+          }
         }),
         { numRuns: 300 },
       );
@@ -353,10 +355,13 @@ describe("solveAssignment on AGH 2003 (146 students, 9 courses)", () => {
         ["rank-maximal", rankMaximalCost],
       ] as const) {
         const problem = aghProblem(capacity, objective);
-        const result = solveAssignment(problem);
-        expectFeasible(problem, result);
-        expect(result.placedCount).toBe(expectedPlaced);
-        expect(result.profile).toEqual(referenceProfile(problem, bigints, cost));
+        const reference = referenceProfile(problem, bigints, cost);
+        for (const arithmetic of ["auto", "bigint"] as const) {
+          const result = solveAssignment(problem, { arithmetic });
+          expectFeasible(problem, result);
+          expect(result.placedCount).toBe(expectedPlaced);
+          expect(result.profile).toEqual(reference);
+        }
       }
     }, 60_000);
   }
