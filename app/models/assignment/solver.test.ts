@@ -393,6 +393,39 @@ describe("solveAssignment properties", () => {
     );
   });
 
+  it("any-free-seat only adds seats to the optimal ranked placement", () => {
+    fc.assert(
+      fc.property(arbitrary, (problem) => {
+        const left = solveAssignment({ ...problem, unassignedPolicy: "leave" });
+        const filled = solveAssignment({ ...problem, unassignedPolicy: "any-free-seat" });
+        expect(filled.profile).toEqual(left.profile);
+        expect(filled.objectiveValue).toBe(left.objectiveValue);
+        for (const student of problem.students) {
+          if (!filled.placedByPolicy.includes(student)) {
+            expect(filled.assignments[student]).toBe(left.assignments[student]);
+          }
+        }
+        const freeSeats =
+          problem.topics.reduce((sum, topic) => sum + topic.capacity, 0) - left.placedCount;
+        expect(filled.placedByPolicy).toHaveLength(Math.min(freeSeats, left.unassigned.length));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("gives the same optimum on doubles and on BigInt for mid-size problems", () => {
+    const midSize = problemArbitrary({ students: 80, topics: 12, maxCapacity: 9 });
+    fc.assert(
+      fc.property(midSize, (problem) => {
+        const auto = solveAssignment(problem);
+        const exact = solveAssignment(problem, { arithmetic: "bigint" });
+        expect(auto.placedCount).toBe(exact.placedCount);
+        expect(auto.objectiveValue).toBe(exact.objectiveValue);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it("is never worse than serial dictatorship", () => {
     fc.assert(
       fc.property(arbitrary, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (problem, orderSeed) => {
