@@ -269,11 +269,13 @@ describe("solveAssignment optimality", () => {
       fc.assert(
         fc.property(problemArbitrary({ students: 7, topics: 4, maxCapacity: 3 }), (generated) => {
           const problem = { ...generated, objective };
-          const result = solveAssignment(problem);
-          expectFeasible(problem, result);
           const best = bruteForceBest(problem);
-          expect(result.placedCount).toBe(best.placed);
-          expect(compareProfiles(objective, result.profile, best.profile)).toBe(0);
+          for (const arithmetic of ["auto", "bigint"] as const) {
+            const result = solveAssignment(problem, { arithmetic });
+            expectFeasible(problem, result);
+            expect(result.placedCount).toBe(best.placed);
+            expect(compareProfiles(objective, result.profile, best.profile)).toBe(0);
+          }
         }),
         { numRuns: 300 },
       );
@@ -353,10 +355,13 @@ describe("solveAssignment on AGH 2003 (146 students, 9 courses)", () => {
         ["rank-maximal", rankMaximalCost],
       ] as const) {
         const problem = aghProblem(capacity, objective);
-        const result = solveAssignment(problem);
-        expectFeasible(problem, result);
-        expect(result.placedCount).toBe(expectedPlaced);
-        expect(result.profile).toEqual(referenceProfile(problem, bigints, cost));
+        const reference = referenceProfile(problem, bigints, cost);
+        for (const arithmetic of ["auto", "bigint"] as const) {
+          const result = solveAssignment(problem, { arithmetic });
+          expectFeasible(problem, result);
+          expect(result.placedCount).toBe(expectedPlaced);
+          expect(result.profile).toEqual(reference);
+        }
       }
     }, 60_000);
   }
@@ -385,6 +390,39 @@ describe("solveAssignment properties", () => {
         expect(solveAssignment(withPolicy)).toEqual(result);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("any-free-seat only adds seats to the optimal ranked placement", () => {
+    fc.assert(
+      fc.property(arbitrary, (problem) => {
+        const left = solveAssignment({ ...problem, unassignedPolicy: "leave" });
+        const filled = solveAssignment({ ...problem, unassignedPolicy: "any-free-seat" });
+        expect(filled.profile).toEqual(left.profile);
+        expect(filled.objectiveValue).toBe(left.objectiveValue);
+        for (const student of problem.students) {
+          if (!filled.placedByPolicy.includes(student)) {
+            expect(filled.assignments[student]).toBe(left.assignments[student]);
+          }
+        }
+        const freeSeats =
+          problem.topics.reduce((sum, topic) => sum + topic.capacity, 0) - left.placedCount;
+        expect(filled.placedByPolicy).toHaveLength(Math.min(freeSeats, left.unassigned.length));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("gives the same optimum on doubles and on BigInt for mid-size problems", () => {
+    const midSize = problemArbitrary({ students: 80, topics: 12, maxCapacity: 9 });
+    fc.assert(
+      fc.property(midSize, (problem) => {
+        const auto = solveAssignment(problem);
+        const exact = solveAssignment(problem, { arithmetic: "bigint" });
+        expect(auto.placedCount).toBe(exact.placedCount);
+        expect(auto.objectiveValue).toBe(exact.objectiveValue);
+      }),
+      { numRuns: 100 },
     );
   });
 

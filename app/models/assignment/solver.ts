@@ -30,9 +30,17 @@
  *                  profile read as base-B digits.
  * These totals compare exactly like the lexicographic orders they encode.
  * When every value the search can form stays below 2^53 the solver runs on
- * doubles; otherwise the same search runs on BigInt (exact, slower). For
+ * doubles; otherwise the same search runs on BigInt (exact, about 4x slower
+ * per step; float weights such as 1001^9 would silently round). For
  * generous, ranks beyond the smallest achievable worst rank are pruned first
- * (found by bipartite max-flow), which keeps B^K small in practice.
+ * (binary search with a bipartite max-flow), which keeps B^K far smaller.
+ *
+ * Why not the alternatives: the dense Hungarian method on the seat-expanded
+ * matrix is O(seats^3) and needs the whole matrix in memory (5,000 x 5,000
+ * ints; 20,000 x 25,000 is out of reach); auction algorithms need
+ * epsilon-scaling to be exact and degrade on skewed preferences; cost
+ * vectors compared lexicographically cost O(ranks) per arc, more than a
+ * BigInt of a few machine words.
  *
  * Ties are broken by a seeded shuffle of the order in which students enter
  * the search, so the same problem and seed give the same answer.
@@ -78,7 +86,15 @@ const POLICIES: readonly UnassignedPolicy[] = ["leave", "any-free-seat"];
 /** Largest magnitude allowed for a cost when the search runs on doubles. */
 const DOUBLE_SAFE_COST = 2 ** 48;
 
-export function solveAssignment(problem: AssignmentProblem): AssignmentResult {
+export interface SolverOptions {
+  /**
+   * "auto" (default) searches on doubles whenever every value fits exactly,
+   * else on BigInt; "bigint" always uses BigInt (for tests of that path).
+   */
+  arithmetic?: "auto" | "bigint";
+}
+
+export function solveAssignment(problem: AssignmentProblem, options: SolverOptions = {}): AssignmentResult {
   const instance = compile(problem);
   const { studentCount, maxRank } = instance;
   const random = mulberry32(instance.seed);
@@ -91,7 +107,7 @@ export function solveAssignment(problem: AssignmentProblem): AssignmentResult {
     placeable = maximumPlacements(instance, maxRank);
     usableRank = smallestWorstRank(instance, placeable);
   }
-  const costs = rankCosts(problem.objective, Math.max(placeable, 1), usableRank);
+  const costs = rankCosts(problem.objective, Math.max(placeable, 1), usableRank, options.arithmetic ?? "auto");
 
   const topicOf =
     costs.kind === "number"
@@ -194,18 +210,27 @@ type RankCosts =
   | { kind: "bigint"; rank: bigint[]; unplaced: bigint };
 
 /** rank[r-1] = cost of a placement on rank r; see the header for why these are exact. */
-function rankCosts(objective: Objective, placeable: number, ranks: number): RankCosts {
-  if (objective === "linear") {
+function rankCosts(
+  objective: Objective,
+  placeable: number,
+  ranks: number,
+  arithmetic: "auto" | "bigint",
+): RankCosts {
+  if (objective === "linear" && arithmetic === "auto") {
     const rank = Float64Array.from({ length: ranks }, (_, r) => r + 1);
     return { kind: "number", rank, unplaced: placeable * ranks + 1 };
   }
   const base = BigInt(placeable + 1);
   const power = (exponent: number) => base ** BigInt(exponent);
+  if (objective === "linear") {
+    const rank = Array.from({ length: ranks }, (_, r) => BigInt(r + 1));
+    return { kind: "bigint", rank, unplaced: BigInt(placeable * ranks + 1) };
+  }
   const rank = Array.from({ length: ranks }, (_, r) =>
     objective === "generous" ? power(r) : power(ranks - 1) - power(ranks - 1 - r),
   );
   const unplaced = power(ranks);
-  if (unplaced <= BigInt(DOUBLE_SAFE_COST)) {
+  if (arithmetic === "auto" && unplaced <= BigInt(DOUBLE_SAFE_COST)) {
     return { kind: "number", rank: Float64Array.from(rank, Number), unplaced: Number(unplaced) };
   }
   return { kind: "bigint", rank, unplaced };
@@ -237,27 +262,30 @@ function maximumPlacements(instance: Instance, rankLimit: number): number {
     }
   }
   // A student with no augmenting path now never gets one later (Kuhn), so
-  // one pass over the unplaced students suffices.
+  // one pass over the unplaced students suffices. Topics seen by a failed
+  // search cannot reach a free seat either: they keep their mark until the
+  // next augmentation changes the placement.
   const parentStudent = new Int32Array(topicCount);
-  const visited = new Int32Array(topicCount).fill(-1);
+  const visited = new Int32Array(topicCount);
   const queue = new Int32Array(topicCount);
+  let stamp = 1;
+  let tail = 0;
+  const scan = (i: number) => {
+    for (let a = arcStart[i]; a < arcStart[i + 1] && arcRank[a] <= rankLimit; a++) {
+      const j = arcTopic[a];
+      if (visited[j] === stamp || j === topicOf[i]) continue;
+      visited[j] = stamp;
+      parentStudent[j] = i;
+      if (load[j] < capacity[j]) return j;
+      queue[tail++] = j;
+    }
+    return -1;
+  };
   for (let root = 0; root < studentCount; root++) {
     if (topicOf[root] !== -1) continue;
     let head = 0;
-    let tail = 0;
-    let found = -1;
-    const scan = (i: number) => {
-      for (let a = arcStart[i]; a < arcStart[i + 1] && arcRank[a] <= rankLimit; a++) {
-        const j = arcTopic[a];
-        if (visited[j] === root || j === topicOf[i]) continue;
-        visited[j] = root;
-        parentStudent[j] = i;
-        if (load[j] < capacity[j]) return j;
-        queue[tail++] = j;
-      }
-      return -1;
-    };
-    found = scan(root);
+    tail = 0;
+    let found = scan(root);
     while (found === -1 && head < tail) {
       const j = queue[head++];
       for (const i of members[j]) {
@@ -280,6 +308,7 @@ function maximumPlacements(instance: Instance, rankLimit: number): number {
       j = previous;
     }
     placed++;
+    stamp++;
   }
   return placed;
 }
@@ -428,23 +457,26 @@ function searchWithBigInts(
         bestUnplaced = student;
         bestTopic = -1;
       }
+      // Compare rank costs against best - base: fewer BigInt allocations.
+      let limit = best - base;
       const own = topicOf[student];
       for (let a = arcStart[student], end = arcStart[student + 1]; a < end; a++) {
         const rank = arcRank[a];
         if (rank > ranks) break;
-        const cost = base + rankCost[rank - 1];
-        if (cost >= best) break;
+        const rankCostHere = rankCost[rank - 1];
+        if (rankCostHere >= limit) break;
         const j = arcTopic[a];
         if (j === own || settled[j]) continue;
-        const candidate = cost - topicPotential[j];
+        const candidate = base - topicPotential[j] + rankCostHere;
         const current = distance[j];
         if (current === null || candidate < current) {
           if (current === null) touched[touchedCount++] = j;
           distance[j] = candidate;
           predecessorStudent[j] = student;
           heap.push(candidate, j);
-          if (seats.load[j] < capacity[j] && cost < best) {
-            best = cost;
+          if (seats.load[j] < capacity[j]) {
+            best = base + rankCostHere;
+            limit = rankCostHere;
             bestTopic = j;
             bestUnplaced = -1;
           }
