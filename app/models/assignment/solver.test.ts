@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { aghSocPath, readSocRankings } from "../../../test/support/soc";
+import { loadAgh } from "../../../test/support/factories";
 import { objectiveValue, solveAssignment, type AssignmentProblem, type AssignmentResult, type Objective } from "./solver";
 import { generatePreferences } from "./synthetic";
 
@@ -250,7 +250,9 @@ function referenceProfile<T>(
 }
 
 function aghProblem(capacity: number, objective: Objective, seed = 7): AssignmentProblem {
-  const { alternatives, rankings } = readSocRankings(aghSocPath);
+  const agh = loadAgh();
+  const alternatives = agh.alternatives.length;
+  const rankings = agh.voters;
   const students = rankings.map((_, i) => `student-${i + 1}`);
   return {
     students,
