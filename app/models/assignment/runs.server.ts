@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, asc, count, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import Papa from "papaparse";
+import { z } from "zod";
 import { assignmentRuns, assignments, rankings, selectionPeriods, topics, users } from "../../../drizzle/schema";
 import { pgErrorCode, withTransaction, type Database, type Executor, type Transaction } from "../../db.server";
 import { enqueue } from "../../queues.server";
@@ -28,6 +29,19 @@ export class AssignmentError extends Error {
     super(message);
     this.name = "AssignmentError";
   }
+}
+
+const RouteId = z.uuid();
+
+/** Route params as ids: anything that is not a UUID cannot name a row, so it is a 404, not a database error. */
+export function requireRouteIds<K extends string>(params: Record<string, string | undefined>, names: readonly K[]): Record<K, string> {
+  const ids = {} as Record<K, string>;
+  for (const name of names) {
+    const parsed = RouteId.safeParse(params[name]);
+    if (!parsed.success) throw new Response(`No ${name === "runId" ? "assignment run" : "selection period"} has that id.`, { status: 404 });
+    ids[name] = parsed.data;
+  }
+  return ids;
 }
 
 // ---------------------------------------------------------------- requesting and executing
@@ -350,6 +364,7 @@ export async function explainStudentAssignment({
 /** Two runs of a period side by side: their current profiles and every student whose topic differs. */
 export async function compareRuns({ db, periodId, runIds }: { db: Executor; periodId: string; runIds: [string, string] }) {
   const runs = await Promise.all(runIds.map((runId) => getAssignmentRun({ db, periodId, runId })));
+  if (runs.some((run) => run.status !== "succeeded")) throw new AssignmentError("Only finished runs can be compared.", 409);
   const rows = await Promise.all(
     runIds.map((runId) =>
       db
@@ -558,4 +573,12 @@ export async function publishAssignmentRun({
     if (pgErrorCode(error) === "23505") throw new AssignmentError("Another run of this period is already published.", 409);
     throw error;
   }
+}
+
+/** For loaders and actions: an AssignmentError becomes the Response it describes; anything else is rethrown. */
+export function rethrowAsResponse(error: unknown): never {
+  if (error instanceof AssignmentError) {
+    throw new Response(error.message, { status: error.status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  }
+  throw error;
 }
