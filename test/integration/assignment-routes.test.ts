@@ -138,7 +138,7 @@ describe("the admin assignment pages", () => {
     expect(page.matches).toBe(4);
     expect(page.selected.explanation[0]).toBe("They were placed on their 1st choice, Topic 01.");
     expect(page.selected.explanation[1]).toBe(
-      "Their 1st choice, Topic 01, had 4 applicants for 1 seat (4 ranked it 1st); the 1 student placed there ranked it 1st.",
+      "Their 1st choice, Topic 01, had 4 applicants for 1 seat (students who ranked it 1st); the 1 student placed there ranked it 1st.",
     );
   });
 

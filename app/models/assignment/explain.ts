@@ -44,8 +44,6 @@ export type TopicDemand = {
   topicId: string;
   title: string;
   capacity: number;
-  /** Students who ranked the topic anywhere in their list. */
-  applicants: number;
   /** How many ranked it at each position: rankedAt[p-1]. */
   rankedAt: number[];
   /** Students placed on it in this run, by the rank they gave it (null: unranked). */
@@ -76,9 +74,14 @@ function describePlaced(demand: TopicDemand): string {
   return `of the ${placed} placed there, ${joined}${freeNote}`;
 }
 
+/**
+ * Applicants for a student's k-th choice are those who ranked the topic k-th
+ * or higher: the students it could not be refused to without a worse rank.
+ */
 function describeDemand(demand: TopicDemand, position: number): string {
-  const samePlace = demand.rankedAt[position - 1] ?? 0;
-  return `had ${plural(demand.applicants, "applicant")} for ${plural(demand.capacity, "seat")} (${samePlace} ranked it ${ordinal(position)})`;
+  const applicants = demand.rankedAt.slice(0, position).reduce((sum, students) => sum + students, 0);
+  const who = position === 1 ? "students who ranked it 1st" : `students who ranked it ${ordinal(position)} or higher`;
+  return `had ${plural(applicants, "applicant")} for ${plural(demand.capacity, "seat")} (${who})`;
 }
 
 /** Sentences explaining one student's result from the run's data: their own list, demand per topic, who was placed where. */
@@ -97,7 +100,7 @@ export function explainAssignment(input: ExplanationInput): string[] {
   } else if (assigned.rank !== null) {
     lines.push(`${you} were placed on ${your} ${ordinal(assigned.rank)} choice, ${assigned.title}.`);
   } else {
-    const because = assigned.overridden ? "" : `, because no topic in it had a free seat for ${them}`;
+    const because = assigned.overridden || ranking.length === 0 ? "" : `, because no topic in it had a free seat for ${them}`;
     lines.push(`${you} were placed on ${assigned.title}, a topic not in ${your} list${because}.`);
   }
   if (assigned?.overridden) {

@@ -283,7 +283,7 @@ export async function topicOccupancy({ db, runId, periodId }: { db: Executor; ru
     .orderBy(asc(topics.title), asc(topics.id));
 }
 
-/** Demand for the given topics (applicants by position) and who the run placed there, by the rank they gave. */
+/** Demand for the given topics (students by the position they gave it) and who the run placed there, by the rank they gave. */
 async function topicDemand({ db, runId, topicIds }: { db: Executor; runId: string; topicIds: string[] }) {
   const demand = new Map<string, TopicDemand>();
   if (topicIds.length === 0) return demand;
@@ -301,11 +301,10 @@ async function topicDemand({ db, runId, topicIds }: { db: Executor; runId: strin
       .groupBy(assignments.topicId, assignments.rank),
   ]);
   for (const topic of topicRows) {
-    demand.set(topic.id, { topicId: topic.id, title: topic.title, capacity: topic.capacity, applicants: 0, rankedAt: [], placedByRank: [] });
+    demand.set(topic.id, { topicId: topic.id, title: topic.title, capacity: topic.capacity, rankedAt: [], placedByRank: [] });
   }
   for (const row of positionRows) {
     const entry = demand.get(row.topicId)!;
-    entry.applicants += row.students;
     while (entry.rankedAt.length < row.position) entry.rankedAt.push(0);
     entry.rankedAt[row.position - 1] = row.students;
   }
