@@ -10,6 +10,7 @@ import { invariantResponse } from "~/utils/http";
 import { requireAdmin } from "~/session.server";
 
 const CompareSchema = z.object({ a: z.uuid(), b: z.uuid() });
+const SHOWN_DIFFERENCES = 500;
 
 export const meta: MetaFunction = () => [{ title: "Compare runs · TopicMatch" }];
 
@@ -30,7 +31,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       objectiveValue: run.objectiveValue,
       profile,
     })),
-    differences: comparison.differences,
+    differenceCount: comparison.differences.length,
+    differences: comparison.differences.slice(0, SHOWN_DIFFERENCES),
   };
 }
 
@@ -40,7 +42,7 @@ function choiceLabel(side: { title: string | null; rank: number | null }) {
 }
 
 export default function CompareRunsPage() {
-  const { periodId, sameInput, runs, differences } = useLoaderData<typeof loader>();
+  const { periodId, sameInput, runs, differenceCount, differences } = useLoaderData<typeof loader>();
   return (
     <div className="space-y-6">
       <div>
@@ -60,8 +62,11 @@ export default function CompareRunsPage() {
       </section>
       <section aria-labelledby="differences" className="card p-0">
         <h2 id="differences" className="px-4 pt-4 text-lg font-semibold">
-          Students whose topic differs ({differences.length})
+          Students whose topic differs ({differenceCount})
         </h2>
+        {differenceCount > differences.length ? (
+          <p className="px-4 pt-1 text-sm text-slate-600">The first {differences.length} are listed; the CSV export of each run has everyone.</p>
+        ) : null}
         {differences.length === 0 ? (
           <p className="px-4 pb-4 pt-2 text-slate-600">Every student has the same topic in both runs.</p>
         ) : (

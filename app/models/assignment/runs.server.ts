@@ -100,22 +100,20 @@ export type AssignmentInput = Pick<AssignmentProblem, "students" | "topics" | "r
 
 /** Students (everyone who started a ranking), topics and rankings of a period, in a canonical order. */
 export async function loadAssignmentInput({ db, periodId }: { db: Executor; periodId: string }): Promise<AssignmentInput> {
-  const [topicRows, studentRows, rankingRows] = await Promise.all([
+  const [topicRows, listRows] = await Promise.all([
     db.select({ id: topics.id, capacity: topics.capacity }).from(topics).where(eq(topics.periodId, periodId)).orderBy(asc(topics.id)),
-    db.execute<{ student_id: string }>(sql`
-      select student_id from rankings where period_id = ${periodId}
-      union
-      select student_id from ranking_states where period_id = ${periodId}
-      order by student_id`),
-    db
-      .select({ studentId: rankings.studentId, topicId: rankings.topicId })
-      .from(rankings)
-      .where(eq(rankings.periodId, periodId))
-      .orderBy(asc(rankings.studentId), asc(rankings.position)),
+    // One row per student with the list already ordered: a tenth of the rows of a plain select at top-10 lists.
+    db.execute<{ student_id: string; topic_ids: string[] }>(sql`
+      select s.student_id,
+             coalesce((select array_agg(r.topic_id order by r.position) from rankings r
+                       where r.period_id = ${periodId} and r.student_id = s.student_id), '{}') as topic_ids
+      from (select student_id from rankings where period_id = ${periodId}
+            union
+            select student_id from ranking_states where period_id = ${periodId}) s
+      order by s.student_id`),
   ]);
-  const students = [...studentRows].map((row) => row.student_id);
-  const lists: Record<string, string[]> = Object.fromEntries(students.map((id) => [id, []]));
-  for (const row of rankingRows) lists[row.studentId].push(row.topicId);
+  const students = [...listRows].map((row) => row.student_id);
+  const lists: Record<string, string[]> = Object.fromEntries([...listRows].map((row) => [row.student_id, row.topic_ids]));
   return { students, topics: topicRows, rankings: lists };
 }
 
@@ -134,8 +132,6 @@ async function setStage(db: Database, runId: string, { stage, percent }: RunProg
   await db.update(assignmentRuns).set({ stage, progress: percent }).where(eq(assignmentRuns.id, runId));
   await onProgress?.({ stage, percent });
 }
-
-const INSERT_CHUNK = 2_000;
 
 /**
  * The worker's half of a run: load, solve, save. Idempotent: the save
@@ -161,6 +157,7 @@ export async function executeAssignmentRun({
       .set({ status: "running", startedAt: new Date(), error: null })
       .where(eq(assignmentRuns.id, runId));
     await setStage(db, runId, { stage: "loading", percent: 5 }, onProgress);
+    // Read outside the save transaction: the period is closed, so rankings and topics no longer change.
     const input = await loadAssignmentInput({ db, periodId: run.periodId });
     const inputHash = hashAssignmentInput(input);
 
@@ -171,16 +168,20 @@ export async function executeAssignmentRun({
     const rows = input.students.map((studentId) => {
       const topicId = result.assignments[studentId];
       const position = topicId === null ? -1 : input.rankings[studentId].indexOf(topicId);
-      return { runId, studentId, topicId, rank: position >= 0 ? position + 1 : null };
+      return { studentId, topicId, rank: position >= 0 ? position + 1 : null };
     });
     const replayed = await withTransaction(db, async (tx) => {
       // Period first, then run: the same lock order as publishing and overrides.
       await markPeriodAssigned({ tx, periodId: run.periodId });
       const [locked] = await tx.select({ status: assignmentRuns.status }).from(assignmentRuns).where(eq(assignmentRuns.id, runId)).for("update");
       if (locked.status === "succeeded") return true;
-      for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-        await tx.insert(assignments).values(rows.slice(start, start + INSERT_CHUNK));
-      }
+      // One statement over arrays: 20,000 rows as four parameters instead of 80,000.
+      await tx.execute(sql`
+        insert into assignments (run_id, student_id, topic_id, rank)
+        select ${runId}, student_id, topic_id, rank
+        from unnest(${sql.param(rows.map((row) => row.studentId))}::uuid[],
+                    ${sql.param(rows.map((row) => row.topicId))}::uuid[],
+                    ${sql.param(rows.map((row) => row.rank))}::int[]) as t(student_id, topic_id, rank)`);
       await tx
         .update(assignmentRuns)
         .set({
