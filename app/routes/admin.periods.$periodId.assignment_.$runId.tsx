@@ -189,7 +189,7 @@ export default function AssignmentRunPage() {
             ))}
           </ul>
           {editable ? (
-            <Form method="post" className="grid gap-3 sm:grid-cols-3" noValidate>
+            <Form key={selected.studentId} method="post" className="grid gap-3 sm:grid-cols-3" noValidate>
               <input type="hidden" name="intent" value="override" />
               <input type="hidden" name="studentId" value={selected.studentId} />
               <div>

@@ -28,7 +28,9 @@ export default function StudentResultPage() {
         <StudentResult result={result} />
       ) : (
         <p className="card text-slate-600" data-testid="no-result">
-          The results are not published yet. You will see your topic here once they are.
+          {period?.status === "published"
+            ? "The results are published, but you were not part of this assignment. Please contact the administrator."
+            : "The results are not published yet. You will see your topic here once they are."}
         </p>
       )}
       <Link to="/student" className="btn-secondary">

@@ -254,5 +254,12 @@ describe("publication and the student's view", () => {
       expect(result.topic?.id ?? null).toBe(topicOf.get(studentIds[index]));
     }
     expect((await respond(resultLoader as Handler, get("/student/result", adminCookie))).status).toBe(403);
+
+    const latecomer = await makeUser({ name: "Late student" });
+    const late = (await (await respond(resultLoader as Handler, get("/student/result", await signIn(latecomer.email)))).json()) as {
+      period: { status: string };
+      result: unknown;
+    };
+    expect(late).toMatchObject({ period: { status: "published" }, result: null });
   });
 });
