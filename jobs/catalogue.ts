@@ -13,6 +13,12 @@ export const JOBS = {
     payload: z.strictObject({}),
     options: { attempts: 3, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: 100, removeOnFail: 500 },
   },
+  runAssignment: {
+    queue: "assignment",
+    name: "run-assignment",
+    payload: z.strictObject({ runId: z.uuid() }),
+    options: { attempts: 3, backoff: { type: "exponential", delay: 2_000 }, removeOnComplete: 100, removeOnFail: 500 },
+  },
 } as const satisfies Record<
   string,
   { queue: string; name: string; payload: z.ZodType; options: JobsOptions }

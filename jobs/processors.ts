@@ -1,5 +1,6 @@
 import type { Job } from "bullmq";
 import { getDb, withTransaction } from "../app/db.server";
+import { executeAssignmentRun } from "../app/models/assignment/runs.server";
 import { closeDuePeriods } from "../app/models/period.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
@@ -11,6 +12,8 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
     const closed = await withTransaction(getDb(), (tx) => closeDuePeriods({ tx }));
     return { closed };
   },
+  runAssignment: async ({ runId }, job) =>
+    executeAssignmentRun({ db: getDb(), runId, onProgress: (progress) => job.updateProgress(progress) }),
 };
 
 export { JOBS };
