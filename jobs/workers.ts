@@ -14,12 +14,14 @@ async function processJob(job: Job) {
 
 /** Starts one BullMQ worker per queue and registers the recurring schedules. */
 export async function startWorkers(options: { concurrency?: number } = {}) {
-  const { QUEUE_PREFIX } = getEnv();
+  const { QUEUE_PREFIX, WORKER_LOCK_MS, WORKER_STALLED_CHECK_MS } = getEnv();
   const workers = QUEUE_NAMES.map((name) => {
     const worker = new Worker(name, processJob, {
       connection: createRedis("worker"),
       prefix: QUEUE_PREFIX,
       concurrency: options.concurrency ?? 4,
+      lockDuration: WORKER_LOCK_MS,
+      stalledInterval: WORKER_STALLED_CHECK_MS,
     });
     worker.on("error", (error) => console.error(`worker ${name}: ${error.message}`));
     worker.on("failed", (job, error) => console.error(`job ${name}/${job?.name} ${job?.id} failed: ${error.message}`));
