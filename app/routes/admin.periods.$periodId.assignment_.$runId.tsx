@@ -2,19 +2,23 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { ProfileChart } from "~/components/assignment/profile-chart";
+import { Pagination } from "~/components/assignment/pagination";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
-import { ordinal, profileOfRows } from "~/models/assignment/explain";
+import { ordinal } from "~/models/assignment/explain";
 import {
+  ASSIGNMENT_PAGE_SIZE,
   AssignmentError,
   explainStudentAssignment,
   getAssignmentRun,
-  listRunAssignments,
+  getRunAssignment,
   overrideAssignment,
+  pageRunAssignments,
   publishAssignmentRun,
   requireRouteIds,
   rethrowAsResponse,
+  summarizeRun,
   topicOccupancy,
 } from "~/models/assignment/runs.server";
 import { getPeriod } from "~/models/period.server";
@@ -32,7 +36,12 @@ const ActionSchema = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("publish") }),
 ]);
 
-const SHOWN_ROWS = 200;
+// Anything unusable in the address falls back to the first page of everyone rather than an error page.
+const ViewSchema = z.object({
+  q: z.string().trim().max(200).catch(""),
+  page: z.coerce.number().int().min(1).catch(1),
+  student: z.uuid().optional().catch(undefined),
+});
 
 export const meta: MetaFunction = () => [{ title: "Assignment run · TopicMatch" }];
 
@@ -46,14 +55,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   invariantResponse(run.status === "succeeded", `This run has ${run.status === "failed" ? `failed: ${run.error}` : "not finished yet"}.`, {
     status: 409,
   });
-  const url = new URL(request.url);
-  const query = (url.searchParams.get("q") ?? "").trim().toLowerCase();
-  const selectedId = url.searchParams.get("student");
-  const [rows, occupancy] = await Promise.all([listRunAssignments({ db, runId }), topicOccupancy({ db, runId, periodId })]);
-  const matches = query
-    ? rows.filter((row) => `${row.name} ${row.email} ${row.topicTitle ?? "unassigned"}`.toLowerCase().includes(query))
-    : rows;
-  const selected = selectedId ? rows.find((row) => row.studentId === selectedId) : undefined;
+  const view = ViewSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const [summary, listing, occupancy, selected] = await Promise.all([
+    summarizeRun({ db, runId }),
+    pageRunAssignments({ db, runId, query: view.q, page: view.page }),
+    topicOccupancy({ db, runId, periodId }),
+    view.student ? getRunAssignment({ db, runId, studentId: view.student }) : undefined,
+  ]);
   const explanation = selected ? await explainStudentAssignment({ db, run, studentId: selected.studentId, voice: "admin" }) : [];
   return {
     period: { id: period.id, title: period.title, status: period.status },
@@ -67,13 +75,15 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       published: run.publishedAt !== null,
       createdAt: run.createdAt.toISOString(),
     },
-    profile: profileOfRows(rows),
-    overrides: rows.filter((row) => row.overridden).length,
+    profile: summary.profile,
+    overrides: summary.overrides,
     occupancy,
-    total: rows.length,
-    matches: matches.length,
-    rows: matches.slice(0, SHOWN_ROWS),
-    query,
+    total: summary.total,
+    matches: listing.matches,
+    rows: listing.rows,
+    page: listing.page,
+    pages: listing.pages,
+    query: view.q,
     selected: selected ? { ...selected, explanation } : null,
   };
 }
@@ -100,7 +110,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 export default function AssignmentRunPage() {
-  const { period, run, profile, overrides, occupancy, total, matches, rows, query, selected } = useLoaderData<typeof loader>();
+  const { period, run, profile, overrides, occupancy, total, matches, rows, page, pages, query, selected } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const errors: Record<string, string | undefined> = actionData?.errors ?? {};
   const navigation = useNavigation();
@@ -111,6 +121,13 @@ export default function AssignmentRunPage() {
     next.set("student", studentId);
     return `?${next}`;
   };
+  const toPage = (target: number) => {
+    const next = new URLSearchParams(searchParams);
+    next.set("page", String(target));
+    next.delete("student");
+    return `?${next}`;
+  };
+  const first = rows.length === 0 ? 0 : (page - 1) * ASSIGNMENT_PAGE_SIZE + 1;
 
   return (
     <div className="space-y-6">
@@ -242,11 +259,14 @@ export default function AssignmentRunPage() {
             </button>
           </Form>
         </div>
-        <p className="px-4 pt-2 text-sm text-slate-600">
+        <p className="px-4 pt-2 text-sm text-slate-600" role="status">
           {matches === total ? `${total} students` : `${matches} of ${total} students match`}
-          {matches > rows.length ? ` (first ${rows.length} shown)` : ""}
+          {pages > 1 ? ` · showing ${first}–${first + rows.length - 1}, page ${page} of ${pages}` : ""}
         </p>
         <table className="mt-2 min-w-full divide-y divide-slate-200 text-sm">
+          <caption className="sr-only">
+            Assignments of this run{query ? ` matching “${query}”` : ""}, page {page} of {pages}, sorted by student name
+          </caption>
           <thead className="bg-slate-50 text-left text-slate-600">
             <tr>
               <th scope="col" className="px-4 py-2 font-medium">Student</th>
@@ -257,7 +277,12 @@ export default function AssignmentRunPage() {
           </thead>
           <tbody className="divide-y divide-slate-100">
             {rows.map((row) => (
-              <tr key={row.studentId} data-testid="assignment-row" aria-selected={row.studentId === selected?.studentId}>
+              <tr
+                key={row.studentId}
+                data-testid="assignment-row"
+                aria-current={row.studentId === selected?.studentId ? "true" : undefined}
+                className={row.studentId === selected?.studentId ? "bg-indigo-50" : undefined}
+              >
                 <td className="px-4 py-2">
                   <span className="font-medium">{row.name}</span> <span className="text-slate-500">{row.email}</span>
                 </td>
@@ -272,13 +297,14 @@ export default function AssignmentRunPage() {
                 </td>
                 <td className="px-4 py-2 text-right">
                   <Link to={withStudent(row.studentId)} preventScrollReset className="text-indigo-700 underline">
-                    Why?
+                    Why?<span className="sr-only"> {row.name}</span>
                   </Link>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+        <Pagination page={page} pages={pages} toPage={toPage} label="Assignment pages" />
       </section>
     </div>
   );
