@@ -303,12 +303,15 @@ export async function pageRunAssignments({
   pageSize?: number;
 }): Promise<{ rows: AssignmentListRow[]; matches: number; page: number; pages: number }> {
   const where = query ? and(eq(assignments.runId, runId), searchCondition(query)) : eq(assignments.runId, runId);
-  const [{ matches }] = await db
-    .select({ matches: count() })
-    .from(assignments)
-    .innerJoin(users, eq(users.id, assignments.studentId))
-    .leftJoin(topics, eq(topics.id, assignments.topicId))
-    .where(where);
+  // Without a search every row matches, and the count needs no join.
+  const [{ matches }] = query
+    ? await db
+        .select({ matches: count() })
+        .from(assignments)
+        .innerJoin(users, eq(users.id, assignments.studentId))
+        .leftJoin(topics, eq(topics.id, assignments.topicId))
+        .where(where)
+    : await db.select({ matches: count() }).from(assignments).where(where);
   const pages = Math.max(1, Math.ceil(matches / pageSize));
   const current = Math.min(Math.max(1, page), pages);
   const rows = await assignmentListQuery(db)
