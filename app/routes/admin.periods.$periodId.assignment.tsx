@@ -131,16 +131,28 @@ export default function AssignmentPage() {
                   </label>
                 ))}
               </div>
-              {errors.objective ? <p className="field-error">{errors.objective}</p> : null}
+              {errors.objective ? (
+                <p className="field-error" role="alert">
+                  {errors.objective}
+                </p>
+              ) : null}
             </fieldset>
             <div className="grid gap-4 sm:grid-cols-2">
               <div>
                 <label htmlFor="seed" className="label">
                   Seed (tie-breaking; the same seed gives the same result)
                 </label>
-                <input id="seed" name="seed" className="input" inputMode="numeric" defaultValue={suggestedSeed} aria-invalid={errors.seed ? true : undefined} />
+                <input
+                  id="seed"
+                  name="seed"
+                  className="input"
+                  inputMode="numeric"
+                  defaultValue={suggestedSeed}
+                  aria-invalid={errors.seed ? true : undefined}
+                  aria-describedby={errors.seed ? "seed-error" : undefined}
+                />
                 {errors.seed ? (
-                  <p className="field-error" role="alert">
+                  <p id="seed-error" className="field-error" role="alert">
                     {errors.seed}
                   </p>
                 ) : null}
@@ -170,6 +182,7 @@ export default function AssignmentPage() {
           <p className="px-4 pb-4 pt-2 text-slate-600">No runs yet.</p>
         ) : (
           <table className="mt-2 min-w-full divide-y divide-slate-200 text-sm">
+            <caption className="sr-only">Assignment runs of this period, newest first</caption>
             <thead className="bg-slate-50 text-left text-slate-600">
               <tr>
                 <th scope="col" className="px-4 py-2 font-medium">Started</th>

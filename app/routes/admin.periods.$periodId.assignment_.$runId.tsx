@@ -1,5 +1,6 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { useEffect, useRef } from "react";
 import { z } from "zod";
 import { ProfileChart } from "~/components/assignment/profile-chart";
 import { Pagination } from "~/components/assignment/pagination";
@@ -128,6 +129,12 @@ export default function AssignmentRunPage() {
     return `?${next}`;
   };
   const first = rows.length === 0 ? 0 : (page - 1) * ASSIGNMENT_PAGE_SIZE + 1;
+  // "Why?" opens the detail above the table; keyboard and screen-reader users are taken there rather than left in the table.
+  const detailHeading = useRef<HTMLHeadingElement>(null);
+  const selectedId = selected?.studentId;
+  useEffect(() => {
+    if (selectedId) detailHeading.current?.focus();
+  }, [selectedId]);
 
   return (
     <div className="space-y-6">
@@ -169,16 +176,27 @@ export default function AssignmentRunPage() {
           <h2 id="seats" className="text-lg font-semibold">
             Seats
           </h2>
-          <ul className="mt-2 space-y-1 text-sm">
-            {occupancy.map((topic) => (
-              <li key={topic.topicId} className="flex justify-between gap-2">
-                <span>{topic.title}</span>
-                <span className="tabular-nums text-slate-600">
-                  {topic.taken} / {topic.capacity}
-                </span>
-              </li>
-            ))}
-          </ul>
+          <table className="mt-2 w-full text-sm">
+            <caption className="sr-only">Seats taken per topic in this run</caption>
+            <thead className="sr-only">
+              <tr>
+                <th scope="col">Topic</th>
+                <th scope="col">Seats taken of capacity</th>
+              </tr>
+            </thead>
+            <tbody>
+              {occupancy.map((topic) => (
+                <tr key={topic.topicId}>
+                  <th scope="row" className="py-0.5 pr-2 text-left font-normal">
+                    {topic.title}
+                  </th>
+                  <td className="py-0.5 text-right tabular-nums text-slate-600">
+                    {topic.taken} / {topic.capacity}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
           <div className="mt-4 flex flex-wrap gap-2">
             <a href={`/admin/periods/${period.id}/assignment/${run.id}/csv`} className="btn-secondary" download>
               Download CSV
@@ -197,7 +215,7 @@ export default function AssignmentRunPage() {
 
       {selected ? (
         <section aria-labelledby="student-detail" className="card space-y-3" data-testid="student-detail">
-          <h2 id="student-detail" className="text-lg font-semibold">
+          <h2 id="student-detail" className="text-lg font-semibold" tabIndex={-1} ref={detailHeading}>
             {selected.name} <span className="text-sm font-normal text-slate-500">{selected.email}</span>
           </h2>
           <ul className="list-disc space-y-1 pl-5 text-sm text-slate-700" data-testid="explanation">
@@ -221,15 +239,26 @@ export default function AssignmentRunPage() {
                     </option>
                   ))}
                 </select>
-                {errors.topicId ? <p className="field-error">{errors.topicId}</p> : null}
+                {errors.topicId ? (
+                  <p className="field-error" role="alert">
+                    {errors.topicId}
+                  </p>
+                ) : null}
               </div>
               <div className="sm:col-span-2">
                 <label htmlFor="override-reason" className="label">
                   Reason (required, kept in the event log)
                 </label>
-                <input id="override-reason" name="reason" className="input" aria-invalid={errors.reason ? true : undefined} />
+                <input
+                  id="override-reason"
+                  name="reason"
+                  className="input"
+                  required
+                  aria-invalid={errors.reason ? true : undefined}
+                  aria-describedby={errors.reason ? "override-reason-error" : undefined}
+                />
                 {errors.reason ? (
-                  <p className="field-error" role="alert">
+                  <p id="override-reason-error" className="field-error" role="alert">
                     {errors.reason}
                   </p>
                 ) : null}
@@ -290,9 +319,7 @@ export default function AssignmentRunPage() {
                 <td className="px-4 py-2">
                   {row.rank !== null ? ordinal(row.rank) : row.topicId ? "not ranked" : "—"}
                   {row.overridden ? (
-                    <span className="ml-2 rounded bg-amber-100 px-1 text-xs text-amber-800" title={row.overrideReason ?? ""}>
-                      changed by hand
-                    </span>
+                    <span className="ml-2 rounded bg-amber-100 px-1 text-xs text-amber-800">changed by hand: {row.overrideReason}</span>
                   ) : null}
                 </td>
                 <td className="px-4 py-2 text-right">
