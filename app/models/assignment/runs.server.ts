@@ -220,6 +220,17 @@ export async function executeAssignmentRun({
   }
 }
 
+/**
+ * For a job that will not be tried again (attempts used up, or its workers
+ * kept dying): a run still queued or running would otherwise say so forever.
+ */
+export async function markAssignmentRunFailed({ db, runId, reason }: { db: Database; runId: string; reason: string }) {
+  await db
+    .update(assignmentRuns)
+    .set({ status: "failed", error: reason, finishedAt: new Date() })
+    .where(and(eq(assignmentRuns.id, runId), ne(assignmentRuns.status, "succeeded")));
+}
+
 // ---------------------------------------------------------------- reading
 
 export async function listAssignmentRuns({ db, periodId }: { db: Executor; periodId: string }): Promise<AssignmentRun[]> {
