@@ -95,6 +95,7 @@ export default function AssignmentPage() {
   const canRun = period.status === "closed" || period.status === "assigned";
   useRefreshWhile(runs.some((run) => run.status === "queued" || run.status === "running"));
   const finished = runs.filter((run) => run.status === "succeeded");
+  const active = runs.filter((run) => run.status === "queued" || run.status === "running");
 
   return (
     <div className="space-y-6">
@@ -178,6 +179,10 @@ export default function AssignmentPage() {
         <h2 id="runs" className="px-4 pt-4 text-lg font-semibold">
           Runs
         </h2>
+        {/* The table refreshes every second; this says the same in words, announced only when a stage changes. */}
+        <p role="status" className="sr-only" data-testid="runs-announcement">
+          {active.map((run) => `Run ${run.objective}, seed ${run.seed}: ${run.stage}, ${run.progress}%.`).join(" ")}
+        </p>
         {runs.length === 0 ? (
           <p className="px-4 pb-4 pt-2 text-slate-600">No runs yet.</p>
         ) : (

@@ -102,8 +102,16 @@ async function tabOrder(target: Page, presses: number): Promise<string[]> {
 
 describe("the assignment pages for keyboard and screen-reader users", () => {
   it("label every control and caption every table on the runs page, and reach the form by keyboard in reading order", async () => {
+    // A run waiting for a worker (none runs here): its progress is also given in words to screen readers.
+    const [waiting] = await getDb()
+      .insert(assignmentRuns)
+      .values({ periodId, objective: "generous", seed: 9, unassignedPolicy: "leave" })
+      .returning({ id: assignmentRuns.id });
     await page.goto(`${server.url}/admin/periods/${periodId}/assignment`);
+    await expect(page.getByRole("status").filter({ hasText: "Run generous" }).textContent()).resolves.toBe("Run generous, seed 9: queued, 0%.");
     expect(await audit(page)).toEqual([]);
+    await getDb().delete(assignmentRuns).where(eq(assignmentRuns.id, waiting.id));
+    await page.reload();
     const order = await tabOrder(page, 40);
     const wanted = ["input:Linear", "input:Seed", "select:Students whose ranked topics are all full", "button:Run assignment", "select:Run A", "select:Run B", "button:Compare"];
     const positions = wanted.map((name) => order.findIndex((entry) => entry.startsWith(name)));
