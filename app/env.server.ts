@@ -21,6 +21,10 @@ const EnvSchema = z.object({
     .default("dev-only-session-secret-change-me"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default("topicmatch"),
+  // How long a worker's hold on a job lasts without renewal, and how often workers look for jobs whose holder died.
+  // A crashed worker's job is retried after at most the sum; the lock must outlast the longest synchronous solve.
+  WORKER_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  WORKER_STALLED_CHECK_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   ALLOWED_EMAIL_DOMAIN: z
     .string()
     .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, "must be a domain such as example.edu")

@@ -1,6 +1,7 @@
 import { Queue } from "bullmq";
 import { JOBS, type JobKey, type JobPayload } from "../jobs/catalogue";
 import { getEnv } from "./env.server";
+import type { Redis } from "ioredis";
 import { createRedis } from "./redis.server";
 
 const globalForQueues = globalThis as unknown as { __topicmatchQueues?: Map<string, Queue> };
@@ -9,19 +10,53 @@ function queues() {
   return (globalForQueues.__topicmatchQueues ??= new Map());
 }
 
+const connections = new WeakMap<Queue, Redis>();
+
 export function getQueue(name: string): Queue {
   const prefix = getEnv().QUEUE_PREFIX;
   const key = `${prefix}:${name}`;
   let queue = queues().get(key);
   if (!queue) {
-    queue = new Queue(name, { connection: createRedis("producer"), prefix });
+    const connection = createRedis("producer");
+    queue = new Queue(name, { connection, prefix });
+    connections.set(queue, connection);
     queue.on("error", (error: Error) => console.error(`queue ${name}: ${error.message}`));
     queues().set(key, queue);
   }
   return queue;
 }
 
-/** Adds a job after validating its payload against the catalogue. */
+/** Redis could not be reached in time; nothing was added. */
+export class QueueUnavailableError extends Error {
+  constructor(queue: string, reason: string) {
+    super(`Queue ${queue} is unavailable: ${reason}`);
+    this.name = "QueueUnavailableError";
+  }
+}
+
+const CONNECT_WITHIN_MS = 3_000;
+
+/**
+ * BullMQ waits forever for a connection that was never made, so a request
+ * would hang while Redis is down. The job is added only once the connection
+ * is ready: an add left pending would otherwise land when Redis comes back,
+ * after the caller had already reported the failure.
+ */
+async function readyClient(queue: Queue) {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new QueueUnavailableError(queue.name, `no connection within ${CONNECT_WITHIN_MS} ms`)), CONNECT_WITHIN_MS);
+  });
+  try {
+    await Promise.race([queue.waitUntilReady(), deadline]);
+    const status = connections.get(queue)?.status;
+    if (status !== "ready") throw new QueueUnavailableError(queue.name, `connection is ${status}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Adds a job after validating its payload against the catalogue; throws QueueUnavailableError when Redis is down. */
 export async function enqueue<K extends JobKey>(
   key: K,
   payload: JobPayload<K>,
@@ -29,7 +64,9 @@ export async function enqueue<K extends JobKey>(
 ) {
   const job = JOBS[key];
   const data = job.payload.parse(payload);
-  return getQueue(job.queue).add(job.name, data, { ...job.options, ...options });
+  const queue = getQueue(job.queue);
+  await readyClient(queue);
+  return queue.add(job.name, data, { ...job.options, ...options });
 }
 
 export async function closeQueues(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Job } from "bullmq";
 import { getDb, withTransaction } from "../app/db.server";
-import { executeAssignmentRun } from "../app/models/assignment/runs.server";
+import { executeAssignmentRun, markAssignmentRunFailed } from "../app/models/assignment/runs.server";
 import { closeDuePeriods } from "../app/models/period.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
@@ -14,6 +14,18 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
   },
   runAssignment: async ({ runId }, job) =>
     executeAssignmentRun({ db: getDb(), runId, onProgress: (progress) => job.updateProgress(progress) }),
+};
+
+/** What to record when a job has failed for good (no retry left), for jobs whose rows track their own state. */
+export const ON_FINAL_FAILURE: { [K in JobKey]?: (payload: JobPayload<K>, error: Error) => Promise<unknown> } = {
+  runAssignment: ({ runId }, error) =>
+    markAssignmentRunFailed({
+      db: getDb(),
+      runId,
+      reason: /stalled/.test(error.message)
+        ? "The worker running this job stopped repeatedly (crashed or was killed); start a new run."
+        : `The run failed on every attempt: ${error.message}`,
+    }),
 };
 
 export { JOBS };

@@ -95,6 +95,7 @@ export default function AssignmentPage() {
   const canRun = period.status === "closed" || period.status === "assigned";
   useRefreshWhile(runs.some((run) => run.status === "queued" || run.status === "running"));
   const finished = runs.filter((run) => run.status === "succeeded");
+  const active = runs.filter((run) => run.status === "queued" || run.status === "running");
 
   return (
     <div className="space-y-6">
@@ -131,16 +132,28 @@ export default function AssignmentPage() {
                   </label>
                 ))}
               </div>
-              {errors.objective ? <p className="field-error">{errors.objective}</p> : null}
+              {errors.objective ? (
+                <p className="field-error" role="alert">
+                  {errors.objective}
+                </p>
+              ) : null}
             </fieldset>
             <div className="grid gap-4 sm:grid-cols-2">
               <div>
                 <label htmlFor="seed" className="label">
                   Seed (tie-breaking; the same seed gives the same result)
                 </label>
-                <input id="seed" name="seed" className="input" inputMode="numeric" defaultValue={suggestedSeed} aria-invalid={errors.seed ? true : undefined} />
+                <input
+                  id="seed"
+                  name="seed"
+                  className="input"
+                  inputMode="numeric"
+                  defaultValue={suggestedSeed}
+                  aria-invalid={errors.seed ? true : undefined}
+                  aria-describedby={errors.seed ? "seed-error" : undefined}
+                />
                 {errors.seed ? (
-                  <p className="field-error" role="alert">
+                  <p id="seed-error" className="field-error" role="alert">
                     {errors.seed}
                   </p>
                 ) : null}
@@ -166,10 +179,15 @@ export default function AssignmentPage() {
         <h2 id="runs" className="px-4 pt-4 text-lg font-semibold">
           Runs
         </h2>
+        {/* The table refreshes every second; this says the same in words, announced only when a stage changes. */}
+        <p role="status" className="sr-only" data-testid="runs-announcement">
+          {active.map((run) => `Run ${run.objective}, seed ${run.seed}: ${run.stage}, ${run.progress}%.`).join(" ")}
+        </p>
         {runs.length === 0 ? (
           <p className="px-4 pb-4 pt-2 text-slate-600">No runs yet.</p>
         ) : (
           <table className="mt-2 min-w-full divide-y divide-slate-200 text-sm">
+            <caption className="sr-only">Assignment runs of this period, newest first</caption>
             <thead className="bg-slate-50 text-left text-slate-600">
               <tr>
                 <th scope="col" className="px-4 py-2 font-medium">Started</th>

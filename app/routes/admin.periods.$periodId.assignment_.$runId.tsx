@@ -1,20 +1,25 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { useEffect, useRef } from "react";
 import { z } from "zod";
 import { ProfileChart } from "~/components/assignment/profile-chart";
+import { Pagination } from "~/components/assignment/pagination";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
-import { ordinal, profileOfRows } from "~/models/assignment/explain";
+import { ordinal } from "~/models/assignment/explain";
 import {
+  ASSIGNMENT_PAGE_SIZE,
   AssignmentError,
   explainStudentAssignment,
   getAssignmentRun,
-  listRunAssignments,
+  getRunAssignment,
   overrideAssignment,
+  pageRunAssignments,
   publishAssignmentRun,
   requireRouteIds,
   rethrowAsResponse,
+  summarizeRun,
   topicOccupancy,
 } from "~/models/assignment/runs.server";
 import { getPeriod } from "~/models/period.server";
@@ -32,7 +37,12 @@ const ActionSchema = z.discriminatedUnion("intent", [
   z.object({ intent: z.literal("publish") }),
 ]);
 
-const SHOWN_ROWS = 200;
+// Anything unusable in the address falls back to the first page of everyone rather than an error page.
+const ViewSchema = z.object({
+  q: z.string().trim().max(200).catch(""),
+  page: z.coerce.number().int().min(1).catch(1),
+  student: z.uuid().optional().catch(undefined),
+});
 
 export const meta: MetaFunction = () => [{ title: "Assignment run · TopicMatch" }];
 
@@ -46,14 +56,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   invariantResponse(run.status === "succeeded", `This run has ${run.status === "failed" ? `failed: ${run.error}` : "not finished yet"}.`, {
     status: 409,
   });
-  const url = new URL(request.url);
-  const query = (url.searchParams.get("q") ?? "").trim().toLowerCase();
-  const selectedId = url.searchParams.get("student");
-  const [rows, occupancy] = await Promise.all([listRunAssignments({ db, runId }), topicOccupancy({ db, runId, periodId })]);
-  const matches = query
-    ? rows.filter((row) => `${row.name} ${row.email} ${row.topicTitle ?? "unassigned"}`.toLowerCase().includes(query))
-    : rows;
-  const selected = selectedId ? rows.find((row) => row.studentId === selectedId) : undefined;
+  const view = ViewSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const [summary, listing, occupancy, selected] = await Promise.all([
+    summarizeRun({ db, runId }),
+    pageRunAssignments({ db, runId, query: view.q, page: view.page }),
+    topicOccupancy({ db, runId, periodId }),
+    view.student ? getRunAssignment({ db, runId, studentId: view.student }) : undefined,
+  ]);
   const explanation = selected ? await explainStudentAssignment({ db, run, studentId: selected.studentId, voice: "admin" }) : [];
   return {
     period: { id: period.id, title: period.title, status: period.status },
@@ -67,13 +76,15 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       published: run.publishedAt !== null,
       createdAt: run.createdAt.toISOString(),
     },
-    profile: profileOfRows(rows),
-    overrides: rows.filter((row) => row.overridden).length,
+    profile: summary.profile,
+    overrides: summary.overrides,
     occupancy,
-    total: rows.length,
-    matches: matches.length,
-    rows: matches.slice(0, SHOWN_ROWS),
-    query,
+    total: summary.total,
+    matches: listing.matches,
+    rows: listing.rows,
+    page: listing.page,
+    pages: listing.pages,
+    query: view.q,
     selected: selected ? { ...selected, explanation } : null,
   };
 }
@@ -100,7 +111,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 export default function AssignmentRunPage() {
-  const { period, run, profile, overrides, occupancy, total, matches, rows, query, selected } = useLoaderData<typeof loader>();
+  const { period, run, profile, overrides, occupancy, total, matches, rows, page, pages, query, selected } = useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const errors: Record<string, string | undefined> = actionData?.errors ?? {};
   const navigation = useNavigation();
@@ -111,6 +122,19 @@ export default function AssignmentRunPage() {
     next.set("student", studentId);
     return `?${next}`;
   };
+  const toPage = (target: number) => {
+    const next = new URLSearchParams(searchParams);
+    next.set("page", String(target));
+    next.delete("student");
+    return `?${next}`;
+  };
+  const first = rows.length === 0 ? 0 : (page - 1) * ASSIGNMENT_PAGE_SIZE + 1;
+  // "Why?" opens the detail above the table; keyboard and screen-reader users are taken there rather than left in the table.
+  const detailHeading = useRef<HTMLHeadingElement>(null);
+  const selectedId = selected?.studentId;
+  useEffect(() => {
+    if (selectedId) detailHeading.current?.focus();
+  }, [selectedId]);
 
   return (
     <div className="space-y-6">
@@ -152,16 +176,27 @@ export default function AssignmentRunPage() {
           <h2 id="seats" className="text-lg font-semibold">
             Seats
           </h2>
-          <ul className="mt-2 space-y-1 text-sm">
-            {occupancy.map((topic) => (
-              <li key={topic.topicId} className="flex justify-between gap-2">
-                <span>{topic.title}</span>
-                <span className="tabular-nums text-slate-600">
-                  {topic.taken} / {topic.capacity}
-                </span>
-              </li>
-            ))}
-          </ul>
+          <table className="mt-2 w-full text-sm">
+            <caption className="sr-only">Seats taken per topic in this run</caption>
+            <thead className="sr-only">
+              <tr>
+                <th scope="col">Topic</th>
+                <th scope="col">Seats taken of capacity</th>
+              </tr>
+            </thead>
+            <tbody>
+              {occupancy.map((topic) => (
+                <tr key={topic.topicId}>
+                  <th scope="row" className="py-0.5 pr-2 text-left font-normal">
+                    {topic.title}
+                  </th>
+                  <td className="py-0.5 text-right tabular-nums text-slate-600">
+                    {topic.taken} / {topic.capacity}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
           <div className="mt-4 flex flex-wrap gap-2">
             <a href={`/admin/periods/${period.id}/assignment/${run.id}/csv`} className="btn-secondary" download>
               Download CSV
@@ -180,7 +215,7 @@ export default function AssignmentRunPage() {
 
       {selected ? (
         <section aria-labelledby="student-detail" className="card space-y-3" data-testid="student-detail">
-          <h2 id="student-detail" className="text-lg font-semibold">
+          <h2 id="student-detail" className="text-lg font-semibold" tabIndex={-1} ref={detailHeading}>
             {selected.name} <span className="text-sm font-normal text-slate-500">{selected.email}</span>
           </h2>
           <ul className="list-disc space-y-1 pl-5 text-sm text-slate-700" data-testid="explanation">
@@ -204,15 +239,26 @@ export default function AssignmentRunPage() {
                     </option>
                   ))}
                 </select>
-                {errors.topicId ? <p className="field-error">{errors.topicId}</p> : null}
+                {errors.topicId ? (
+                  <p className="field-error" role="alert">
+                    {errors.topicId}
+                  </p>
+                ) : null}
               </div>
               <div className="sm:col-span-2">
                 <label htmlFor="override-reason" className="label">
                   Reason (required, kept in the event log)
                 </label>
-                <input id="override-reason" name="reason" className="input" aria-invalid={errors.reason ? true : undefined} />
+                <input
+                  id="override-reason"
+                  name="reason"
+                  className="input"
+                  required
+                  aria-invalid={errors.reason ? true : undefined}
+                  aria-describedby={errors.reason ? "override-reason-error" : undefined}
+                />
                 {errors.reason ? (
-                  <p className="field-error" role="alert">
+                  <p id="override-reason-error" className="field-error" role="alert">
                     {errors.reason}
                   </p>
                 ) : null}
@@ -242,11 +288,14 @@ export default function AssignmentRunPage() {
             </button>
           </Form>
         </div>
-        <p className="px-4 pt-2 text-sm text-slate-600">
+        <p className="px-4 pt-2 text-sm text-slate-600" role="status">
           {matches === total ? `${total} students` : `${matches} of ${total} students match`}
-          {matches > rows.length ? ` (first ${rows.length} shown)` : ""}
+          {pages > 1 ? ` · showing ${first}–${first + rows.length - 1}, page ${page} of ${pages}` : ""}
         </p>
         <table className="mt-2 min-w-full divide-y divide-slate-200 text-sm">
+          <caption className="sr-only">
+            Assignments of this run{query ? ` matching “${query}”` : ""}, page {page} of {pages}, sorted by student name
+          </caption>
           <thead className="bg-slate-50 text-left text-slate-600">
             <tr>
               <th scope="col" className="px-4 py-2 font-medium">Student</th>
@@ -257,7 +306,12 @@ export default function AssignmentRunPage() {
           </thead>
           <tbody className="divide-y divide-slate-100">
             {rows.map((row) => (
-              <tr key={row.studentId} data-testid="assignment-row" aria-selected={row.studentId === selected?.studentId}>
+              <tr
+                key={row.studentId}
+                data-testid="assignment-row"
+                aria-current={row.studentId === selected?.studentId ? "true" : undefined}
+                className={row.studentId === selected?.studentId ? "bg-indigo-50" : undefined}
+              >
                 <td className="px-4 py-2">
                   <span className="font-medium">{row.name}</span> <span className="text-slate-500">{row.email}</span>
                 </td>
@@ -265,20 +319,19 @@ export default function AssignmentRunPage() {
                 <td className="px-4 py-2">
                   {row.rank !== null ? ordinal(row.rank) : row.topicId ? "not ranked" : "—"}
                   {row.overridden ? (
-                    <span className="ml-2 rounded bg-amber-100 px-1 text-xs text-amber-800" title={row.overrideReason ?? ""}>
-                      changed by hand
-                    </span>
+                    <span className="ml-2 rounded bg-amber-100 px-1 text-xs text-amber-800">changed by hand: {row.overrideReason}</span>
                   ) : null}
                 </td>
                 <td className="px-4 py-2 text-right">
                   <Link to={withStudent(row.studentId)} preventScrollReset className="text-indigo-700 underline">
-                    Why?
+                    Why?<span className="sr-only"> {row.name}</span>
                   </Link>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+        <Pagination page={page} pages={pages} toPage={toPage} label="Assignment pages" />
       </section>
     </div>
   );

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
+import { Pagination } from "~/components/assignment/pagination";
 import { ProfileChart } from "~/components/assignment/profile-chart";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { getDb } from "~/db.server";
@@ -9,8 +10,7 @@ import { compareRuns, requireRouteIds, rethrowAsResponse } from "~/models/assign
 import { invariantResponse } from "~/utils/http";
 import { requireAdmin } from "~/session.server";
 
-const CompareSchema = z.object({ a: z.uuid(), b: z.uuid() });
-const SHOWN_DIFFERENCES = 500;
+const CompareSchema = z.object({ a: z.uuid(), b: z.uuid(), page: z.coerce.number().int().min(1).catch(1) });
 
 export const meta: MetaFunction = () => [{ title: "Compare runs · TopicMatch" }];
 
@@ -20,7 +20,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const parsed = CompareSchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   invariantResponse(parsed.success, "Choose two runs to compare.", { status: 400 });
   invariantResponse(parsed.data.a !== parsed.data.b, "Choose two different runs.", { status: 400 });
-  const comparison = await compareRuns({ db: getDb(), periodId, runIds: [parsed.data.a, parsed.data.b] }).catch(rethrowAsResponse);
+  const comparison = await compareRuns({ db: getDb(), periodId, runIds: [parsed.data.a, parsed.data.b], page: parsed.data.page }).catch(rethrowAsResponse);
   return {
     periodId,
     sameInput: comparison.sameInput,
@@ -31,8 +31,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       objectiveValue: run.objectiveValue,
       profile,
     })),
-    differenceCount: comparison.differences.length,
-    differences: comparison.differences.slice(0, SHOWN_DIFFERENCES),
+    differenceCount: comparison.differenceCount,
+    differences: comparison.differences,
+    page: comparison.page,
+    pages: comparison.pages,
   };
 }
 
@@ -42,7 +44,13 @@ function choiceLabel(side: { title: string | null; rank: number | null }) {
 }
 
 export default function CompareRunsPage() {
-  const { periodId, sameInput, runs, differenceCount, differences } = useLoaderData<typeof loader>();
+  const { periodId, sameInput, runs, differenceCount, differences, page, pages } = useLoaderData<typeof loader>();
+  const [searchParams] = useSearchParams();
+  const toPage = (target: number) => {
+    const next = new URLSearchParams(searchParams);
+    next.set("page", String(target));
+    return `?${next}`;
+  };
   return (
     <div className="space-y-6">
       <div>
@@ -64,13 +72,18 @@ export default function CompareRunsPage() {
         <h2 id="differences" className="px-4 pt-4 text-lg font-semibold">
           Students whose topic differs ({differenceCount})
         </h2>
-        {differenceCount > differences.length ? (
-          <p className="px-4 pt-1 text-sm text-slate-600">The first {differences.length} are listed; the CSV export of each run has everyone.</p>
+        {pages > 1 ? (
+          <p className="px-4 pt-1 text-sm text-slate-600" role="status">
+            Page {page} of {pages}, by student name.
+          </p>
         ) : null}
         {differences.length === 0 ? (
           <p className="px-4 pb-4 pt-2 text-slate-600">Every student has the same topic in both runs.</p>
         ) : (
           <table className="mt-2 min-w-full divide-y divide-slate-200 text-sm">
+            <caption className="sr-only">
+              Students whose topic differs between {runs[0].label} and {runs[1].label}, page {page} of {pages}
+            </caption>
             <thead className="bg-slate-50 text-left text-slate-600">
               <tr>
                 <th scope="col" className="px-4 py-2 font-medium">Student</th>
@@ -91,6 +104,7 @@ export default function CompareRunsPage() {
             </tbody>
           </table>
         )}
+        <Pagination page={page} pages={pages} toPage={toPage} label="Difference pages" />
       </section>
     </div>
   );

@@ -1,8 +1,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { REPO_ROOT } from "../../scripts/lib/paths";
 
-export type RunningProcess = { url: string; port: number; child: ChildProcess; output: () => string; stop: () => Promise<void> };
+export type RunningProcess = {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+  /** SIGKILL to the process and everything it started: a crash, with no chance to clean up. */
+  crash: () => Promise<void>;
+};
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -41,6 +50,7 @@ function startProcess(script: string, env: NodeJS.ProcessEnv, readyLine: RegExp,
           child,
           output: () => output,
           stop: () => stopProcess(child),
+          crash: () => crashProcess(child),
         });
       }
     };
@@ -60,6 +70,30 @@ async function stopProcess(child: ChildProcess): Promise<void> {
     child.kill("SIGTERM");
     setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
   });
+}
+
+function descendants(pid: number): number[] {
+  let children: number[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+// tsx runs the script in a child node process, so killing only `child` would leave the real one running.
+async function crashProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  for (const pid of [...descendants(child.pid!), child.pid!].reverse()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  await exited;
 }
 
 /** Runs the built web server (server.ts) against this test file's database and queue prefix. */

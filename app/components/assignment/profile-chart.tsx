@@ -25,7 +25,8 @@ export function ProfileChart({ series, title }: { series: Series[]; title: strin
     <figure aria-label={title}>
       <div className="h-64 w-full" aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={rows} margin={{ top: 20, right: 8, bottom: 4, left: 0 }}>
+          {/* Hidden from assistive technology (the table below says the same), so it must not take focus either. */}
+          <BarChart data={rows} margin={{ top: 20, right: 8, bottom: 4, left: 0 }} accessibilityLayer={false}>
             <CartesianGrid strokeDasharray="3 3" vertical={false} />
             <XAxis dataKey="label" tick={{ fontSize: 12 }} />
             <YAxis allowDecimals={false} tick={{ fontSize: 12 }} width={40} />
@@ -42,6 +43,7 @@ export function ProfileChart({ series, title }: { series: Series[]; title: strin
       {/* The same figures as text, for screen readers and for copying. */}
       <figcaption>
         <table className="mt-2 text-sm" data-testid="profile-table">
+          <caption className="sr-only">{title}</caption>
           <thead className="text-left text-slate-600">
             <tr>
               <th scope="col" className="pr-4 font-medium">

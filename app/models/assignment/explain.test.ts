@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { differingStudents, explainAssignment, ordinal, profileOfRows, type TopicDemand } from "./explain";
+import { explainAssignment, ordinal, profileOfRows, type TopicDemand } from "./explain";
 
 describe("ordinal", () => {
   it("uses English suffixes, including the teens", () => {
@@ -13,14 +13,25 @@ describe("profileOfRows", () => {
   it("counts students per rank, on unranked topics and without a topic", () => {
     expect(
       profileOfRows([
-        { studentId: "a", topicId: "x", rank: 1 },
-        { studentId: "b", topicId: "y", rank: 3 },
-        { studentId: "c", topicId: "y", rank: 1 },
-        { studentId: "d", topicId: "z", rank: null },
-        { studentId: "e", topicId: null, rank: null },
+        { topicId: "x", rank: 1 },
+        { topicId: "y", rank: 3 },
+        { topicId: "y", rank: 1 },
+        { topicId: "z", rank: null },
+        { topicId: null, rank: null },
       ]),
     ).toEqual({ byRank: [2, 0, 1], unranked: 1, unassigned: 1 });
     expect(profileOfRows([])).toEqual({ byRank: [], unranked: 0, unassigned: 0 });
+  });
+
+  it("weighs grouped rows by their student count", () => {
+    expect(
+      profileOfRows([
+        { topicId: "x", rank: 2, students: 7 },
+        { topicId: "x", rank: 1, students: 3 },
+        { topicId: "y", rank: null, students: 2 },
+        { topicId: null, rank: null, students: 4 },
+      ]),
+    ).toEqual({ byRank: [3, 7], unranked: 2, unassigned: 4 });
   });
 });
 
@@ -99,26 +110,6 @@ describe("explainAssignment", () => {
     expect(lines).toEqual([
       "You ranked no topic.",
       "You were placed on Other, a topic not in your list.",
-    ]);
-  });
-});
-
-describe("differingStudents", () => {
-  it("lists students whose topic differs, including those present in one run only", () => {
-    const a = [
-      { studentId: "1", topicId: "x", rank: 1 },
-      { studentId: "2", topicId: "y", rank: 2 },
-      { studentId: "3", topicId: null, rank: null },
-    ];
-    const b = [
-      { studentId: "1", topicId: "x", rank: 1 },
-      { studentId: "2", topicId: "x", rank: 1 },
-      { studentId: "3", topicId: null, rank: null },
-      { studentId: "4", topicId: "y", rank: 3 },
-    ];
-    expect(differingStudents(a, b)).toEqual([
-      { studentId: "2", a: { topicId: "y", rank: 2 }, b: { topicId: "x", rank: 1 } },
-      { studentId: "4", a: { topicId: null, rank: null }, b: { topicId: "y", rank: 3 } },
     ]);
   });
 });

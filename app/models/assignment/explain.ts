@@ -1,10 +1,11 @@
 /**
  * Pure helpers behind the results pages: the profile of a set of assignment
- * rows, the per-student explanation, and the difference between two runs.
+ * rows and the per-student explanation.
  * No I/O, so the wording and the arithmetic are unit-tested alone.
  */
 
-export type AssignmentRow = { studentId: string; topicId: string | null; rank: number | null };
+/** Assignment rows as the profile needs them; `students` makes one row stand for a grouped count. */
+export type ProfileRow = { topicId: string | null; rank: number | null; students?: number };
 
 export type RunProfile = {
   /** byRank[r-1] = students on their r-th choice. */
@@ -14,16 +15,17 @@ export type RunProfile = {
   unassigned: number;
 };
 
-export function profileOfRows(rows: readonly AssignmentRow[]): RunProfile {
+export function profileOfRows(rows: readonly ProfileRow[]): RunProfile {
   const byRank: number[] = [];
   let unranked = 0;
   let unassigned = 0;
   for (const row of rows) {
-    if (row.topicId === null) unassigned++;
-    else if (row.rank === null) unranked++;
+    const students = row.students ?? 1;
+    if (row.topicId === null) unassigned += students;
+    else if (row.rank === null) unranked += students;
     else {
       while (byRank.length < row.rank) byRank.push(0);
-      byRank[row.rank - 1]++;
+      byRank[row.rank - 1] += students;
     }
   }
   return { byRank, unranked, unassigned };
@@ -120,34 +122,4 @@ export function explainAssignment(input: ExplanationInput): string[] {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-export type ComparedStudent = {
-  studentId: string;
-  a: { topicId: string | null; rank: number | null };
-  b: { topicId: string | null; rank: number | null };
-};
-
-/** Students whose topic differs between two runs, in the order of `a`. */
-export function differingStudents(a: readonly AssignmentRow[], b: readonly AssignmentRow[]): ComparedStudent[] {
-  const inB = new Map(b.map((row) => [row.studentId, row]));
-  const seen = new Set<string>();
-  const differences: ComparedStudent[] = [];
-  for (const row of a) {
-    seen.add(row.studentId);
-    const other = inB.get(row.studentId);
-    const otherTopic = other?.topicId ?? null;
-    if (row.topicId !== otherTopic) {
-      differences.push({
-        studentId: row.studentId,
-        a: { topicId: row.topicId, rank: row.rank },
-        b: { topicId: otherTopic, rank: other?.rank ?? null },
-      });
-    }
-  }
-  for (const row of b) {
-    if (seen.has(row.studentId) || row.topicId === null) continue;
-    differences.push({ studentId: row.studentId, a: { topicId: null, rank: null }, b: { topicId: row.topicId, rank: row.rank } });
-  }
-  return differences;
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, asc, count, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, ilike, inArray, isNotNull, isNull, ne, or, sql } from "drizzle-orm";
 import Papa from "papaparse";
 import { z } from "zod";
 import { assignmentRuns, assignments, rankings, selectionPeriods, topics, users } from "../../../drizzle/schema";
@@ -7,12 +7,7 @@ import { pgErrorCode, withTransaction, type Database, type Executor, type Transa
 import { enqueue } from "../../queues.server";
 import { recordEvent } from "../event.server";
 import { markPeriodAssigned, PeriodStateError, publishPeriod } from "../period.server";
-import {
-  differingStudents,
-  explainAssignment,
-  profileOfRows,
-  type TopicDemand,
-} from "./explain";
+import { explainAssignment, profileOfRows, type TopicDemand } from "./explain";
 import { solveAssignment, type AssignmentProblem, type Objective, type UnassignedPolicy } from "./solver";
 
 export type AssignmentRun = typeof assignmentRuns.$inferSelect;
@@ -225,6 +220,17 @@ export async function executeAssignmentRun({
   }
 }
 
+/**
+ * For a job that will not be tried again (attempts used up, or its workers
+ * kept dying): a run still queued or running would otherwise say so forever.
+ */
+export async function markAssignmentRunFailed({ db, runId, reason }: { db: Database; runId: string; reason: string }) {
+  await db
+    .update(assignmentRuns)
+    .set({ status: "failed", error: reason, finishedAt: new Date() })
+    .where(and(eq(assignmentRuns.id, runId), ne(assignmentRuns.status, "succeeded")));
+}
+
 // ---------------------------------------------------------------- reading
 
 export async function listAssignmentRuns({ db, periodId }: { db: Executor; periodId: string }): Promise<AssignmentRun[]> {
@@ -251,7 +257,7 @@ export type AssignmentListRow = {
   overrideReason: string | null;
 };
 
-export async function listRunAssignments({ db, runId }: { db: Executor; runId: string }): Promise<AssignmentListRow[]> {
+function assignmentListQuery(db: Executor) {
   return db
     .select({
       studentId: assignments.studentId,
@@ -265,9 +271,91 @@ export async function listRunAssignments({ db, runId }: { db: Executor; runId: s
     })
     .from(assignments)
     .innerJoin(users, eq(users.id, assignments.studentId))
-    .leftJoin(topics, eq(topics.id, assignments.topicId))
+    .leftJoin(topics, eq(topics.id, assignments.topicId));
+}
+
+/** Every row of a run, for the CSV export. */
+export async function listRunAssignments({ db, runId }: { db: Executor; runId: string }): Promise<AssignmentListRow[]> {
+  return assignmentListQuery(db).where(eq(assignments.runId, runId)).orderBy(asc(users.name), asc(users.email), asc(assignments.studentId));
+}
+
+export const ASSIGNMENT_PAGE_SIZE = 50;
+
+function likePattern(text: string) {
+  return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+}
+
+/** Students matching a search (name, email, topic title, or "unassigned"), in a case-insensitive substring match. */
+function searchCondition(query: string) {
+  const pattern = likePattern(query);
+  return or(
+    ilike(users.name, pattern),
+    ilike(users.email, pattern),
+    ilike(topics.title, pattern),
+    and(isNull(assignments.topicId), sql`'unassigned' ilike ${pattern}`),
+  );
+}
+
+/**
+ * One page of a run's rows, by name, with the number that match: the
+ * review page shows 50 at a time whether the run has 100 students or 20,000.
+ */
+export async function pageRunAssignments({
+  db,
+  runId,
+  query = "",
+  page = 1,
+  pageSize = ASSIGNMENT_PAGE_SIZE,
+}: {
+  db: Executor;
+  runId: string;
+  query?: string;
+  page?: number;
+  pageSize?: number;
+}): Promise<{ rows: AssignmentListRow[]; matches: number; page: number; pages: number }> {
+  const where = query ? and(eq(assignments.runId, runId), searchCondition(query)) : eq(assignments.runId, runId);
+  // Without a search every row matches, and the count needs no join.
+  const [{ matches }] = query
+    ? await db
+        .select({ matches: count() })
+        .from(assignments)
+        .innerJoin(users, eq(users.id, assignments.studentId))
+        .leftJoin(topics, eq(topics.id, assignments.topicId))
+        .where(where)
+    : await db.select({ matches: count() }).from(assignments).where(where);
+  const pages = Math.max(1, Math.ceil(matches / pageSize));
+  const current = Math.min(Math.max(1, page), pages);
+  const rows = await assignmentListQuery(db)
+    .where(where)
+    .orderBy(asc(users.name), asc(users.email), asc(assignments.studentId))
+    .limit(pageSize)
+    .offset((current - 1) * pageSize);
+  return { rows, matches, page: current, pages };
+}
+
+/** One student's row in a run, or undefined when they are not part of it. */
+export async function getRunAssignment({ db, runId, studentId }: { db: Executor; runId: string; studentId: string }) {
+  const [row] = await assignmentListQuery(db).where(and(eq(assignments.runId, runId), eq(assignments.studentId, studentId)));
+  return row;
+}
+
+/** A run's profile, size and number of hand changes, counted in the database. */
+export async function summarizeRun({ db, runId }: { db: Executor; runId: string }) {
+  const groups = await db
+    .select({
+      assigned: sql<boolean>`${assignments.topicId} is not null`,
+      rank: assignments.rank,
+      students: count(),
+      overridden: sql<number>`count(*) filter (where ${assignments.overridden})`.mapWith(Number),
+    })
+    .from(assignments)
     .where(eq(assignments.runId, runId))
-    .orderBy(asc(users.name), asc(users.email));
+    .groupBy(sql`1`, assignments.rank);
+  return {
+    profile: profileOfRows(groups.map((group) => ({ topicId: group.assigned ? "assigned" : null, rank: group.rank, students: group.students }))),
+    total: groups.reduce((sum, group) => sum + group.students, 0),
+    overrides: groups.reduce((sum, group) => sum + group.overridden, 0),
+  };
 }
 
 /** Seats taken per topic in a run, beside each topic's capacity. */
@@ -361,41 +449,70 @@ export async function explainStudentAssignment({
   });
 }
 
-/** Two runs of a period side by side: their current profiles and every student whose topic differs. */
-export async function compareRuns({ db, periodId, runIds }: { db: Executor; periodId: string; runIds: [string, string] }) {
+export const DIFFERENCE_PAGE_SIZE = 50;
+
+/**
+ * Two runs of a period side by side: their current profiles and one page of
+ * the students whose topic differs (a student missing from one run counts as
+ * unassigned there), found by a join rather than by loading both runs.
+ */
+export async function compareRuns({
+  db,
+  periodId,
+  runIds,
+  page = 1,
+  pageSize = DIFFERENCE_PAGE_SIZE,
+}: {
+  db: Executor;
+  periodId: string;
+  runIds: [string, string];
+  page?: number;
+  pageSize?: number;
+}) {
   const runs = await Promise.all(runIds.map((runId) => getAssignmentRun({ db, periodId, runId })));
   if (runs.some((run) => run.status !== "succeeded")) throw new AssignmentError("Only finished runs can be compared.", 409);
-  const rows = await Promise.all(
-    runIds.map((runId) =>
-      db
-        .select({ studentId: assignments.studentId, topicId: assignments.topicId, rank: assignments.rank })
-        .from(assignments)
-        .where(eq(assignments.runId, runId))
-        .orderBy(asc(assignments.studentId)),
-    ),
-  );
-  const differences = differingStudents(rows[0], rows[1]);
-  const studentIds = differences.map((difference) => difference.studentId);
-  const [people, topicRows] = await Promise.all([
-    studentIds.length === 0
-      ? []
-      : db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, studentIds)),
-    db.select({ id: topics.id, title: topics.title }).from(topics).where(eq(topics.periodId, periodId)),
+  const [a, b] = runIds;
+  const differing = sql`
+    from (select student_id, topic_id, rank from assignments where run_id = ${a}) a
+    full join (select student_id, topic_id, rank from assignments where run_id = ${b}) b using (student_id)
+    where a.topic_id is distinct from b.topic_id`;
+  const [summaries, [{ total }]] = await Promise.all([
+    Promise.all(runIds.map((runId) => summarizeRun({ db, runId }))),
+    db.execute<{ total: number }>(sql`select count(*)::int as total ${differing}`),
   ]);
-  const personOf = new Map(people.map((person) => [person.id, person]));
-  const titleOf = new Map(topicRows.map((topic) => [topic.id, topic.title]));
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const current = Math.min(Math.max(1, page), pages);
+  const rows = await db.execute<{
+    student_id: string;
+    name: string;
+    email: string;
+    a_topic: string | null;
+    a_rank: number | null;
+    a_title: string | null;
+    b_topic: string | null;
+    b_rank: number | null;
+    b_title: string | null;
+  }>(sql`
+    select d.student_id, u.name, u.email, d.a_topic, d.a_rank, ta.title as a_title, d.b_topic, d.b_rank, tb.title as b_title
+    from (select student_id, a.topic_id as a_topic, a.rank as a_rank, b.topic_id as b_topic, b.rank as b_rank ${differing}) d
+    join users u on u.id = d.student_id
+    left join topics ta on ta.id = d.a_topic
+    left join topics tb on tb.id = d.b_topic
+    order by u.name, u.email, d.student_id
+    limit ${pageSize} offset ${(current - 1) * pageSize}`);
   return {
-    runs: runs.map((run, index) => ({ run, profile: profileOfRows(rows[index]) })),
+    runs: runs.map((run, index) => ({ run, profile: summaries[index].profile })),
     sameInput: runs[0].inputHash !== null && runs[0].inputHash === runs[1].inputHash,
-    differences: differences
-      .map((difference) => ({
-        studentId: difference.studentId,
-        name: personOf.get(difference.studentId)?.name ?? "",
-        email: personOf.get(difference.studentId)?.email ?? "",
-        a: { ...difference.a, title: difference.a.topicId ? (titleOf.get(difference.a.topicId) ?? null) : null },
-        b: { ...difference.b, title: difference.b.topicId ? (titleOf.get(difference.b.topicId) ?? null) : null },
-      }))
-      .sort((x, y) => x.name.localeCompare(y.name) || x.email.localeCompare(y.email)),
+    differenceCount: total,
+    page: current,
+    pages,
+    differences: [...rows].map((row) => ({
+      studentId: row.student_id,
+      name: row.name,
+      email: row.email,
+      a: { topicId: row.a_topic, rank: row.a_rank, title: row.a_title },
+      b: { topicId: row.b_topic, rank: row.b_rank, title: row.b_title },
+    })),
   };
 }
 
