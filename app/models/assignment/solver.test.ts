@@ -272,7 +272,7 @@ describe("solveAssignment optimality", () => {
         fc.property(problemArbitrary({ students: 7, topics: 4, maxCapacity: 3 }), (generated) => {
           const problem = { ...generated, objective };
           const best = bruteForceBest(problem);
-          for (const arithmetic of ["auto", "bigint"] as const) {
+          for (const arithmetic of ["auto", "limbs", "bigint"] as const) {
             const result = solveAssignment(problem, { arithmetic });
             expectFeasible(problem, result);
             expect(result.placedCount).toBe(best.placed);
@@ -358,7 +358,7 @@ describe("solveAssignment on AGH 2003 (146 students, 9 courses)", () => {
       ] as const) {
         const problem = aghProblem(capacity, objective);
         const reference = referenceProfile(problem, bigints, cost);
-        for (const arithmetic of ["auto", "bigint"] as const) {
+        for (const arithmetic of ["auto", "limbs", "bigint"] as const) {
           const result = solveAssignment(problem, { arithmetic });
           expectFeasible(problem, result);
           expect(result.placedCount).toBe(expectedPlaced);
