@@ -21,29 +21,45 @@
  *  - Dijkstra stops as soon as the cheapest open topic is no closer than the
  *    best path to a free seat; only settled nodes get new potentials.
  *
- * Exactness. All costs are integers:
- *  - linear:       rank r costs r; U = n*K + 1.
- *  - generous:     rank r costs B^(r-1) with B = (max placeable) + 1, so the
- *                  total is the reversed profile read as base-B digits.
- *  - rank-maximal: rank r costs B^(K-1) - B^(K-r); minimising the total with
- *                  the number placed fixed maximises sum n_r B^(K-r), the
- *                  profile read as base-B digits.
- * These totals compare exactly like the lexicographic orders they encode.
- * When every value the search can form stays below 2^53 the solver runs on
- * doubles; otherwise the same search runs on BigInt (exact, about 4x slower
- * per step; float weights such as 1001^9 would silently round). For
- * generous, ranks beyond the smallest achievable worst rank are pruned first
- * (binary search with a bipartite max-flow), which keeps B^K far smaller.
+ * Exactness. All costs are integers, and every objective is a
+ * lexicographic order on a few counts ("levels"):
+ *  - linear:       one level; rank r costs r, U = n*K + 1. Plain doubles.
+ *  - generous:     levels unplaced, n_R, n_(R-1), ..., n_2 (minimised in
+ *                  that order); R is the smallest worst rank that still
+ *                  places everyone placeable, found first by a max-flow
+ *                  grown rank by rank (Hopcroft-Karp), and arcs of rank > R
+ *                  are dropped.
+ *  - rank-maximal: levels unplaced, placed - n_1, -n_2, ..., -n_(K-1).
+ *  n_1 (generous) and n_K (rank-maximal) follow from the others once the
+ *  number placed is fixed, so they need no level. A cost is a vector of
+ *  limbs compared lexicographically; consecutive levels share a limb as
+ *  base-B digits with B = (max placeable) + 1 > any count, as many as keep a
+ *  limb below 2^46. A limb is a double holding an exact integer: the search
+ *  checks every potential and settled distance against 2^50, so every sum
+ *  it forms stays below 2^53; past that, or past 8 limbs (rank-maximal with
+ *  long rankings: 500 ranks of 5,000 students need 167), the same search
+ *  runs on one BigInt per cost (rank r costs B^(r-1) resp.
+ *  B^(K-1) - B^(K-r), the profile read as base-B digits). Floats of
+ *  magnitude 1001^9 would silently round; limbs never do.
+ *  The limb search keeps potentials on topics only (a placed student's
+ *  follows from its seat) and, whenever the searches since the last time
+ *  have scanned as many arcs as the graph has, recomputes them exactly by a
+ *  reverse Dijkstra from the sink (each topic's cost to free a seat). With
+ *  lexicographic costs a search otherwise floods every topic reachable by
+ *  moves that only touch lower levels.
  *
  * Why not the alternatives: the dense Hungarian method on the seat-expanded
  * matrix is O(seats^3) and needs the whole matrix in memory (5,000 x 5,000
  * ints; 20,000 x 25,000 is out of reach); auction algorithms need
- * epsilon-scaling to be exact and degrade on skewed preferences; cost
- * vectors compared lexicographically cost O(ranks) per arc, more than a
- * BigInt of a few machine words.
+ * epsilon-scaling to be exact and degrade on skewed preferences; a
+ * primal-dual variant (one Dijkstra from all waiting students, then a
+ * max-flow on zero-cost arcs) was tried and ran 5-10x slower here: the
+ * lexicographic levels give hundreds of distinct path costs, each needing
+ * its own round over a large zero-cost region.
  *
  * Ties are broken by a seeded shuffle of the order in which students enter
- * the search, so the same problem and seed give the same answer.
+ * the search (for generous, most contested first choice first; see
+ * processingOrder), so the same problem and seed give the same answer.
  */
 
 export type Objective = "linear" | "generous" | "rank-maximal";
@@ -274,16 +290,18 @@ function limbCosts(objective: Objective, placeable: number, ranks: number, level
 
 /** The header's single-number encoding, on BigInt. */
 function bigintCosts(objective: Objective, placeable: number, ranks: number): { rank: bigint[]; unplaced: bigint } {
-  const base = BigInt(placeable + 1);
-  const power = (exponent: number) => base ** BigInt(exponent);
   if (objective === "linear") {
     const rank = Array.from({ length: ranks }, (_, r) => BigInt(r + 1));
     return { rank, unplaced: BigInt(placeable * ranks + 1) };
   }
+  const base = BigInt(placeable + 1);
+  // Powers by repeated multiplication: exponentiating afresh per rank costs seconds at 500 ranks.
+  const power: bigint[] = [1n];
+  for (let k = 1; k <= ranks; k++) power.push(power[k - 1] * base);
   const rank = Array.from({ length: ranks }, (_, r) =>
-    objective === "generous" ? power(r) : power(ranks - 1) - power(ranks - 1 - r),
+    objective === "generous" ? power[r] : power[ranks - 1] - power[ranks - 1 - r],
   );
-  return { rank, unplaced: power(ranks) };
+  return { rank, unplaced: power[ranks] };
 }
 
 // ---------------------------------------------------------------- max flow
