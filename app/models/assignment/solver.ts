@@ -23,7 +23,7 @@
  *
  * Exactness. All costs are integers, and every objective is a
  * lexicographic order on a few counts ("levels"):
- *  - linear:       one level; rank r costs r, U = n*K + 1. Plain doubles.
+ *  - linear:       one level; rank r costs r, U = n*K + 1.
  *  - generous:     levels unplaced, n_R, n_(R-1), ..., n_2 (minimised in
  *                  that order); R is the smallest worst rank that still
  *                  places everyone placeable, found first by a max-flow
@@ -32,15 +32,15 @@
  *  - rank-maximal: levels unplaced, placed - n_1, -n_2, ..., -n_(K-1).
  *  n_1 (generous) and n_K (rank-maximal) follow from the others once the
  *  number placed is fixed, so they need no level. A cost is a vector of
- *  limbs compared lexicographically; consecutive levels share a limb as
- *  base-B digits with B = (max placeable) + 1 > any count, as many as keep a
- *  limb below 2^46. A limb is a double holding an exact integer: the search
- *  checks every potential and settled distance against 2^50, so every sum
- *  it forms stays below 2^53; past that, or past 8 limbs (rank-maximal with
- *  long rankings: 500 ranks of 5,000 students need 167), the same search
- *  runs on one BigInt per cost (rank r costs B^(r-1) resp.
- *  B^(K-1) - B^(K-r), the profile read as base-B digits). Floats of
- *  magnitude 1001^9 would silently round; limbs never do.
+ *  limbs compared lexicographically (one limb runs as a plain double).
+ *  Consecutive levels share a limb as base-B digits, B = (max placeable) + 1
+ *  > any count, as many as keep a limb below 2^46. A limb is a double
+ *  holding an exact integer: the search checks every potential and settled
+ *  distance against 2^50, so every sum it forms stays below 2^53. Past that,
+ *  or past 8 limbs (rank-maximal with long rankings: 500 ranks of 5,000
+ *  students need 167), the same search runs on one BigInt per cost (rank r
+ *  costs B^(r-1) resp. B^(K-1) - B^(K-r), the profile read as base-B
+ *  digits). Floats of magnitude 1001^9 would silently round; limbs never do.
  *  The limb search keeps potentials on topics only (a placed student's
  *  follows from its seat) and, whenever the searches since the last time
  *  have scanned as many arcs as the graph has, recomputes them exactly by a
@@ -137,12 +137,10 @@ export function solveAssignment(problem: AssignmentProblem, options: SolverOptio
   let topicOf: Int32Array | null = null;
   if (arithmetic !== "bigint") {
     const costs = limbCosts(problem.objective, placeable, usableRank, arithmetic === "limbs" ? 1 : undefined);
-    if (arithmetic === "limbs" || costs.limbs > MAX_LIMBS) {
-      if (arithmetic === "limbs") topicOf = searchWithLimbs(instance, order, costs, usableRank);
+    if (arithmetic === "limbs" || (costs.limbs > 1 && costs.limbs <= MAX_LIMBS)) {
+      topicOf = searchWithLimbs(instance, order, costs, usableRank);
     } else if (costs.limbs === 1) {
       topicOf = searchWithNumbers(instance, order, costs.rank, costs.unplaced[0], usableRank);
-    } else {
-      topicOf = searchWithLimbs(instance, order, costs, usableRank);
     }
   }
   if (topicOf === null) {
@@ -760,6 +758,7 @@ function refreshPotentials(
   const state = new Uint8Array(topicCount);
   const heap = new VectorHeap(topicCount, freeing, limbs);
   const candidate = new Float64Array(limbs);
+  const zeroVector = new Float64Array(limbs);
 
   const offer = (j: number) => {
     const row = j * limbs;
@@ -821,6 +820,10 @@ function refreshPotentials(
       for (let l = 0; l < limbs; l++) {
         topicPotential[j * limbs + l] -= freeing[j * limbs + l];
         largest = Math.max(largest, Math.abs(topicPotential[j * limbs + l]));
+      }
+      // The forward search prunes arcs assuming topic potentials <= 0.
+      if (lexicographicallyLess(zeroVector, 0, topicPotential, j * limbs, limbs)) {
+        throw new Error(`Refreshed potential of topic ${j} is positive: the placement was not optimal`);
       }
     }
     return largest <= EXACT_LIMIT;
