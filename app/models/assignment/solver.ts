@@ -103,7 +103,8 @@ const POLICIES: readonly UnassignedPolicy[] = ["leave", "any-free-seat"];
 const LIMB_RANGE = 2 ** 46;
 /**
  * Largest magnitude of a settled distance or a potential on doubles: every
- * value the search forms adds at most four such terms, which stays exact.
+ * value a search forms sums at most three such terms and two costs, which
+ * stays below 2^52 and so exact.
  */
 const EXACT_LIMIT = 2 ** 50;
 /** Longer vectors than this search on BigInt instead. */
