@@ -272,7 +272,7 @@ describe("solveAssignment optimality", () => {
         fc.property(problemArbitrary({ students: 7, topics: 4, maxCapacity: 3 }), (generated) => {
           const problem = { ...generated, objective };
           const best = bruteForceBest(problem);
-          for (const arithmetic of ["auto", "bigint"] as const) {
+          for (const arithmetic of ["auto", "limbs", "bigint"] as const) {
             const result = solveAssignment(problem, { arithmetic });
             expectFeasible(problem, result);
             expect(result.placedCount).toBe(best.placed);
@@ -358,7 +358,7 @@ describe("solveAssignment on AGH 2003 (146 students, 9 courses)", () => {
       ] as const) {
         const problem = aghProblem(capacity, objective);
         const reference = referenceProfile(problem, bigints, cost);
-        for (const arithmetic of ["auto", "bigint"] as const) {
+        for (const arithmetic of ["auto", "limbs", "bigint"] as const) {
           const result = solveAssignment(problem, { arithmetic });
           expectFeasible(problem, result);
           expect(result.placedCount).toBe(expectedPlaced);
@@ -415,18 +415,43 @@ describe("solveAssignment properties", () => {
     );
   });
 
-  it("gives the same optimum on doubles and on BigInt for mid-size problems", () => {
+  it("gives the same optimum on doubles, limb vectors and BigInt for mid-size problems", () => {
     const midSize = problemArbitrary({ students: 80, topics: 12, maxCapacity: 9 });
     fc.assert(
       fc.property(midSize, (problem) => {
-        const auto = solveAssignment(problem);
         const exact = solveAssignment(problem, { arithmetic: "bigint" });
-        expect(auto.placedCount).toBe(exact.placedCount);
-        expect(auto.objectiveValue).toBe(exact.objectiveValue);
+        for (const arithmetic of ["auto", "limbs"] as const) {
+          const result = solveAssignment(problem, { arithmetic });
+          expectFeasible(problem, result);
+          expect(result.placedCount).toBe(exact.placedCount);
+          expect(result.objectiveValue).toBe(exact.objectiveValue);
+        }
       }),
       { numRuns: 100 },
     );
   });
+
+  it("stays exact when the objective needs several limbs (values far beyond 2^53)", () => {
+    // 320 students for 320 seats, steep popularity, 30 of 40 topics ranked:
+    // rank-maximal has 30 levels in base 321, generous a worst rank of 8-10.
+    for (const seed of [1, 2, 3]) {
+      const generated = generatePreferences({ students: 320, topics: 40, zipfExponent: 1.5, seed, rankLength: 30 });
+      for (const objective of ["generous", "rank-maximal"] as const) {
+        const problem: AssignmentProblem = {
+          ...generated,
+          topics: generated.topics.map((id) => ({ id, capacity: 8 })),
+          objective,
+          seed,
+        };
+        const exact = solveAssignment(problem, { arithmetic: "bigint" });
+        const result = solveAssignment(problem);
+        expectFeasible(problem, result);
+        expect(result.profile).toEqual(exact.profile);
+        const levels = objective === "generous" ? result.profile.findLastIndex((count) => count > 0) + 1 : 30;
+        expect(321n ** BigInt(levels) > 2n ** 53n).toBe(true);
+      }
+    }
+  }, 60_000);
 
   it("is never worse than serial dictatorship", () => {
     fc.assert(

@@ -21,29 +21,45 @@
  *  - Dijkstra stops as soon as the cheapest open topic is no closer than the
  *    best path to a free seat; only settled nodes get new potentials.
  *
- * Exactness. All costs are integers:
- *  - linear:       rank r costs r; U = n*K + 1.
- *  - generous:     rank r costs B^(r-1) with B = (max placeable) + 1, so the
- *                  total is the reversed profile read as base-B digits.
- *  - rank-maximal: rank r costs B^(K-1) - B^(K-r); minimising the total with
- *                  the number placed fixed maximises sum n_r B^(K-r), the
- *                  profile read as base-B digits.
- * These totals compare exactly like the lexicographic orders they encode.
- * When every value the search can form stays below 2^53 the solver runs on
- * doubles; otherwise the same search runs on BigInt (exact, about 4x slower
- * per step; float weights such as 1001^9 would silently round). For
- * generous, ranks beyond the smallest achievable worst rank are pruned first
- * (binary search with a bipartite max-flow), which keeps B^K far smaller.
+ * Exactness. All costs are integers, and every objective is a
+ * lexicographic order on a few counts ("levels"):
+ *  - linear:       one level; rank r costs r, U = n*K + 1.
+ *  - generous:     levels unplaced, n_R, n_(R-1), ..., n_2 (minimised in
+ *                  that order); R is the smallest worst rank that still
+ *                  places everyone placeable, found first by a max-flow
+ *                  grown rank by rank (Hopcroft-Karp), and arcs of rank > R
+ *                  are dropped.
+ *  - rank-maximal: levels unplaced, placed - n_1, -n_2, ..., -n_(K-1).
+ *  n_1 (generous) and n_K (rank-maximal) follow from the others once the
+ *  number placed is fixed, so they need no level. A cost is a vector of
+ *  limbs compared lexicographically (one limb runs as a plain double).
+ *  Consecutive levels share a limb as base-B digits, B = (max placeable) + 1
+ *  > any count, as many as keep a limb below 2^46. A limb is a double
+ *  holding an exact integer: the search checks every potential and settled
+ *  distance against 2^50, so every sum it forms stays below 2^53. Past that,
+ *  or past 8 limbs (rank-maximal with long rankings: 500 ranks of 5,000
+ *  students need 167), the same search runs on one BigInt per cost (rank r
+ *  costs B^(r-1) resp. B^(K-1) - B^(K-r), the profile read as base-B
+ *  digits). Floats of magnitude 1001^9 would silently round; limbs never do.
+ *  The limb search keeps potentials on topics only (a placed student's
+ *  follows from its seat) and, whenever the searches since the last time
+ *  have scanned as many arcs as the graph has, recomputes them exactly by a
+ *  reverse Dijkstra from the sink (each topic's cost to free a seat). With
+ *  lexicographic costs a search otherwise floods every topic reachable by
+ *  moves that only touch lower levels.
  *
  * Why not the alternatives: the dense Hungarian method on the seat-expanded
  * matrix is O(seats^3) and needs the whole matrix in memory (5,000 x 5,000
  * ints; 20,000 x 25,000 is out of reach); auction algorithms need
- * epsilon-scaling to be exact and degrade on skewed preferences; cost
- * vectors compared lexicographically cost O(ranks) per arc, more than a
- * BigInt of a few machine words.
+ * epsilon-scaling to be exact and degrade on skewed preferences; a
+ * primal-dual variant (one Dijkstra from all waiting students, then a
+ * max-flow on zero-cost arcs) was tried and ran 5-10x slower here: the
+ * lexicographic levels give hundreds of distinct path costs, each needing
+ * its own round over a large zero-cost region.
  *
  * Ties are broken by a seeded shuffle of the order in which students enter
- * the search, so the same problem and seed give the same answer.
+ * the search (for generous, most contested first choice first; see
+ * processingOrder), so the same problem and seed give the same answer.
  */
 
 export type Objective = "linear" | "generous" | "rank-maximal";
@@ -83,37 +99,55 @@ export interface AssignmentResult {
 
 const OBJECTIVES: readonly Objective[] = ["linear", "generous", "rank-maximal"];
 const POLICIES: readonly UnassignedPolicy[] = ["leave", "any-free-seat"];
-/** Largest magnitude allowed for a cost when the search runs on doubles. */
-const DOUBLE_SAFE_COST = 2 ** 48;
+/** Largest value of one limb of a cost (see limbCosts). */
+const LIMB_RANGE = 2 ** 46;
+/**
+ * Largest magnitude of a settled distance or a potential on doubles: every
+ * value a search forms sums at most three such terms and two costs, which
+ * stays below 2^52 and so exact.
+ */
+const EXACT_LIMIT = 2 ** 50;
+/** Longer vectors than this search on BigInt instead. */
+const MAX_LIMBS = 8;
 
 export interface SolverOptions {
   /**
-   * "auto" (default) searches on doubles whenever every value fits exactly,
-   * else on BigInt; "bigint" always uses BigInt (for tests of that path).
+   * "auto" (default): doubles, as one number or as a vector of limbs, with
+   * BigInt only when the vector would be long or a value outgrows 2^50;
+   * "limbs": always the limb-vector search, one level per limb (for tests of
+   * that path); "bigint": always BigInt.
    */
-  arithmetic?: "auto" | "bigint";
+  arithmetic?: "auto" | "limbs" | "bigint";
 }
 
 export function solveAssignment(problem: AssignmentProblem, options: SolverOptions = {}): AssignmentResult {
   const instance = compile(problem);
   const { studentCount, maxRank } = instance;
+  const arithmetic = options.arithmetic ?? "auto";
   const random = mulberry32(instance.seed);
-  const order = shuffledRange(studentCount, random);
+  const order = processingOrder(instance, problem.objective, random);
 
   // Counts per rank never exceed the number of students or of seats.
   let placeable = Math.min(studentCount, instance.capacity.reduce((sum, seats) => sum + seats, 0));
   let usableRank = maxRank;
   if (problem.objective === "generous") {
-    placeable = maximumPlacements(instance, maxRank);
-    usableRank = smallestWorstRank(instance, placeable);
+    ({ placeable, worstRank: usableRank } = smallestWorstRank(instance));
   }
-  const costs = rankCosts(problem.objective, Math.max(placeable, 1), usableRank, options.arithmetic ?? "auto");
+  placeable = Math.max(placeable, 1);
 
-  const topicOf =
-    costs.kind === "number"
-      ? searchWithNumbers(instance, order, costs.rank, costs.unplaced, usableRank)
-      : searchWithBigInts(instance, order, costs.rank, costs.unplaced, usableRank);
-
+  let topicOf: Int32Array | null = null;
+  if (arithmetic !== "bigint") {
+    const costs = limbCosts(problem.objective, placeable, usableRank, arithmetic === "limbs" ? 1 : undefined);
+    if (arithmetic === "limbs" || (costs.limbs > 1 && costs.limbs <= MAX_LIMBS)) {
+      topicOf = searchWithLimbs(instance, order, costs, usableRank);
+    } else if (costs.limbs === 1) {
+      topicOf = searchWithNumbers(instance, order, costs.rank, costs.unplaced[0], usableRank);
+    }
+  }
+  if (topicOf === null) {
+    const costs = bigintCosts(problem.objective, placeable, usableRank);
+    topicOf = searchWithBigInts(instance, order, costs.rank, costs.unplaced, usableRank);
+  }
   return buildResult(problem, instance, topicOf, random);
 }
 
@@ -205,131 +239,227 @@ function compile(problem: AssignmentProblem): Instance {
 
 // ---------------------------------------------------------------- costs
 
-type RankCosts =
-  | { kind: "number"; rank: Float64Array; unplaced: number }
-  | { kind: "bigint"; rank: bigint[]; unplaced: bigint };
+/**
+ * Costs as vectors of `limbs` doubles compared lexicographically, for the
+ * search on doubles. rank[(r-1)*limbs + l] is limb l of the cost of rank r.
+ */
+interface LimbCosts {
+  limbs: number;
+  rank: Float64Array;
+  unplaced: Float64Array;
+}
 
-/** rank[r-1] = cost of a placement on rank r; see the header for why these are exact. */
-function rankCosts(
-  objective: Objective,
-  placeable: number,
-  ranks: number,
-  arithmetic: "auto" | "bigint",
-): RankCosts {
-  if (objective === "linear" && arithmetic === "auto") {
+/**
+ * The objective as levels, most significant first: level 0 counts unplaced
+ * students; generous then counts ranks R, R-1, ..., 2; rank-maximal counts
+ * placed students not on a 1st choice, then (negated) 2nd, 3rd, ... K-1th
+ * choices. The last rank is implied by the others once the number placed is
+ * fixed, so it needs no level. Every cost is >= 0 and grows with the rank.
+ * Consecutive levels share a limb as base-B digits (B = placeable + 1 > any
+ * count, so a digit never spills into the next); levelsPerLimb defaults to
+ * as many as keep a limb below 2^46.
+ */
+function limbCosts(objective: Objective, placeable: number, ranks: number, levelsPerLimb?: number): LimbCosts {
+  if (objective === "linear") {
     const rank = Float64Array.from({ length: ranks }, (_, r) => r + 1);
-    return { kind: "number", rank, unplaced: placeable * ranks + 1 };
+    return { limbs: 1, rank, unplaced: Float64Array.of(placeable * ranks + 1) };
   }
-  const base = BigInt(placeable + 1);
-  const power = (exponent: number) => base ** BigInt(exponent);
+  const base = placeable + 1;
+  let perLimb = levelsPerLimb ?? 1;
+  if (levelsPerLimb === undefined) while (base ** (perLimb + 1) <= LIMB_RANGE) perLimb++;
+  const levels = Math.max(ranks, 1);
+  const limbs = Math.ceil(levels / perLimb);
+  const addUnit = (vector: Float64Array, offset: number, level: number, sign: number) => {
+    vector[offset + Math.floor(level / perLimb)] += sign * base ** (perLimb - 1 - (level % perLimb));
+  };
+  const unplaced = new Float64Array(limbs);
+  addUnit(unplaced, 0, 0, 1);
+  const rank = new Float64Array(ranks * limbs);
+  for (let r = 2; r <= ranks; r++) {
+    const offset = (r - 1) * limbs;
+    if (objective === "generous") {
+      addUnit(rank, offset, 1 + ranks - r, 1);
+    } else {
+      addUnit(rank, offset, 1, 1);
+      if (r < ranks) addUnit(rank, offset, r, -1);
+    }
+  }
+  return { limbs, rank, unplaced };
+}
+
+/** The header's single-number encoding, on BigInt. */
+function bigintCosts(objective: Objective, placeable: number, ranks: number): { rank: bigint[]; unplaced: bigint } {
   if (objective === "linear") {
     const rank = Array.from({ length: ranks }, (_, r) => BigInt(r + 1));
-    return { kind: "bigint", rank, unplaced: BigInt(placeable * ranks + 1) };
+    return { rank, unplaced: BigInt(placeable * ranks + 1) };
   }
+  const base = BigInt(placeable + 1);
+  // Powers by repeated multiplication: exponentiating afresh per rank costs seconds at 500 ranks.
+  const power: bigint[] = [1n];
+  for (let k = 1; k <= ranks; k++) power.push(power[k - 1] * base);
   const rank = Array.from({ length: ranks }, (_, r) =>
-    objective === "generous" ? power(r) : power(ranks - 1) - power(ranks - 1 - r),
+    objective === "generous" ? power[r] : power[ranks - 1] - power[ranks - 1 - r],
   );
-  const unplaced = power(ranks);
-  if (arithmetic === "auto" && unplaced <= BigInt(DOUBLE_SAFE_COST)) {
-    return { kind: "number", rank: Float64Array.from(rank, Number), unplaced: Number(unplaced) };
-  }
-  return { kind: "bigint", rank, unplaced };
+  return { rank, unplaced: power[ranks] };
 }
 
 // ---------------------------------------------------------------- max flow
 
 /**
- * Size of a maximum placement using only arcs of rank <= rankLimit:
- * augmenting paths over topics with node capacities (BFS, Kuhn-style),
- * after a greedy start.
+ * Generous only: the smallest worst rank R that still places as many
+ * students as all ranks together, and that number. One bipartite max-flow
+ * grows rank by rank: level R augments the level R-1 flow with paths that
+ * may use arcs of rank <= R, so the whole scan costs about one max-flow.
+ * Each level runs Hopcroft-Karp phases (topics are nodes with capacities):
+ * a BFS layers the students from the unplaced ones, then a depth-first
+ * search per unplaced student follows the layers to a free seat.
  */
-function maximumPlacements(instance: Instance, rankLimit: number): number {
-  const { studentCount, topicCount, capacity, arcStart, arcTopic, arcRank } = instance;
-  const topicOf = new Int32Array(studentCount).fill(-1);
-  const load = new Int32Array(topicCount);
-  const members: number[][] = Array.from({ length: topicCount }, () => []);
-  let placed = 0;
-  for (let i = 0; i < studentCount; i++) {
-    for (let a = arcStart[i]; a < arcStart[i + 1] && arcRank[a] <= rankLimit; a++) {
-      const j = arcTopic[a];
-      if (load[j] < capacity[j]) {
-        load[j]++;
-        members[j].push(i);
-        topicOf[i] = j;
-        placed++;
-        break;
-      }
-    }
-  }
-  // A student with no augmenting path now never gets one later (Kuhn), so
-  // one pass over the unplaced students suffices. Topics seen by a failed
-  // search cannot reach a free seat either: they keep their mark until the
-  // next augmentation changes the placement.
-  const parentStudent = new Int32Array(topicCount);
-  const visited = new Int32Array(topicCount);
-  const queue = new Int32Array(topicCount);
-  let stamp = 1;
-  let tail = 0;
-  const scan = (i: number) => {
-    for (let a = arcStart[i]; a < arcStart[i + 1] && arcRank[a] <= rankLimit; a++) {
-      const j = arcTopic[a];
-      if (visited[j] === stamp || j === topicOf[i]) continue;
-      visited[j] = stamp;
-      parentStudent[j] = i;
-      if (load[j] < capacity[j]) return j;
-      queue[tail++] = j;
-    }
-    return -1;
-  };
-  for (let root = 0; root < studentCount; root++) {
-    if (topicOf[root] !== -1) continue;
-    let head = 0;
-    tail = 0;
-    let found = scan(root);
-    while (found === -1 && head < tail) {
-      const j = queue[head++];
-      for (const i of members[j]) {
-        found = scan(i);
-        if (found !== -1) break;
-      }
-    }
-    if (found === -1) continue;
-    let j = found;
-    for (;;) {
-      const i = parentStudent[j];
-      const previous = topicOf[i];
-      members[j].push(i);
-      load[j]++;
-      topicOf[i] = j;
-      if (previous === -1) break;
-      const list = members[previous];
-      list.splice(list.indexOf(i), 1);
-      load[previous]--;
-      j = previous;
-    }
-    placed++;
-    stamp++;
-  }
-  return placed;
-}
+function smallestWorstRank(instance: Instance): { placeable: number; worstRank: number } {
+  const { studentCount, topicCount, capacity, arcStart, arcTopic, arcRank, maxRank } = instance;
+  let upperBound = 0;
+  for (let i = 0; i < studentCount; i++) if (arcStart[i + 1] > arcStart[i]) upperBound++;
+  upperBound = Math.min(
+    upperBound,
+    capacity.reduce((sum, seats) => sum + seats, 0),
+  );
 
-/** Smallest R such that ranks <= R alone still place `placeable` students. */
-function smallestWorstRank(instance: Instance, placeable: number): number {
-  let low = placeable === 0 ? 0 : 1;
-  let high = instance.maxRank;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (maximumPlacements(instance, middle) === placeable) high = middle;
-    else low = middle + 1;
+  const topicOf = new Int32Array(studentCount).fill(-1);
+  const seats = new Seats(capacity, studentCount);
+  const layer = new Int32Array(studentCount);
+  const queue = new Int32Array(studentCount);
+  /** Phase in which a topic's members were queued (BFS) or found useless (DFS). */
+  const topicSeen = new Int32Array(topicCount);
+  const topicDead = new Int32Array(topicCount);
+  /** Layer of the students that reach a full topic; its members are one layer deeper. */
+  const topicLayer = new Int32Array(topicCount);
+  const stack = new Int32Array(studentCount);
+  const nextArc = new Int32Array(studentCount);
+  const nextMember = new Int32Array(studentCount);
+  const unreached = 2 ** 30;
+  let phase = 0;
+  let placed = 0;
+
+  /** Layers the students; true when some layered path reaches a free seat. */
+  const layerStudents = (rankLimit: number): boolean => {
+    phase++;
+    let head = 0;
+    let tail = 0;
+    for (let i = 0; i < studentCount; i++) {
+      if (topicOf[i] === -1 && arcStart[i + 1] > arcStart[i]) {
+        layer[i] = 0;
+        queue[tail++] = i;
+      } else {
+        layer[i] = unreached;
+      }
+    }
+    let freeLayer = unreached;
+    while (head < tail) {
+      const i = queue[head++];
+      if (layer[i] >= freeLayer) break;
+      for (let a = arcStart[i], end = arcStart[i + 1]; a < end && arcRank[a] <= rankLimit; a++) {
+        const j = arcTopic[a];
+        if (j === topicOf[i]) continue;
+        if (seats.load[j] < capacity[j]) {
+          freeLayer = layer[i];
+          continue;
+        }
+        if (topicSeen[j] === phase) continue;
+        topicSeen[j] = phase;
+        topicLayer[j] = layer[i];
+        for (let s = seats.start[j], last = s + seats.load[j]; s < last; s++) {
+          const k = seats.member[s];
+          if (layer[k] === unreached) {
+            layer[k] = layer[i] + 1;
+            queue[tail++] = k;
+          }
+        }
+      }
+    }
+    return freeLayer !== unreached;
+  };
+
+  /** Depth-first along the layers from an unplaced root; moves the path's students on success. */
+  const augmentFrom = (root: number, rankLimit: number): boolean => {
+    let depth = 0;
+    stack[0] = root;
+    nextArc[root] = arcStart[root];
+    nextMember[root] = 0;
+    while (depth >= 0) {
+      const i = stack[depth];
+      let child = -1;
+      for (const end = arcStart[i + 1]; nextArc[i] < end && arcRank[nextArc[i]] <= rankLimit; ) {
+        const j = arcTopic[nextArc[i]];
+        if (j === topicOf[i] || topicDead[j] === phase) {
+          nextArc[i]++;
+          nextMember[i] = 0;
+          continue;
+        }
+        if (seats.load[j] < capacity[j]) {
+          // Walk back up the stack: each student takes the seat the one above it leaves.
+          let target = j;
+          for (let d = depth; d >= 0; d--) {
+            const student = stack[d];
+            const previous = topicOf[student];
+            if (previous >= 0) seats.remove(previous, student);
+            seats.add(target, student);
+            topicOf[student] = target;
+            target = previous;
+          }
+          placed++;
+          return true;
+        }
+        if (topicSeen[j] !== phase || topicLayer[j] !== layer[i]) {
+          nextArc[i]++;
+          nextMember[i] = 0;
+          continue;
+        }
+        const start = seats.start[j];
+        while (nextMember[i] < seats.load[j]) {
+          const k = seats.member[start + nextMember[i]++];
+          if (layer[k] === layer[i] + 1) {
+            child = k;
+            break;
+          }
+        }
+        if (child >= 0) break;
+        topicDead[j] = phase;
+        nextArc[i]++;
+        nextMember[i] = 0;
+      }
+      if (child >= 0) {
+        stack[++depth] = child;
+        nextArc[child] = arcStart[child];
+        nextMember[child] = 0;
+      } else {
+        layer[i] = unreached;
+        depth--;
+      }
+    }
+    return false;
+  };
+
+  let placedAtLimit = 0;
+  let worstRank = 0;
+  for (let rankLimit = 1; rankLimit <= maxRank && placed < upperBound; rankLimit++) {
+    while (placed < upperBound && layerStudents(rankLimit)) {
+      for (let root = 0; root < studentCount && placed < upperBound; root++) {
+        if (topicOf[root] === -1 && layer[root] === 0) augmentFrom(root, rankLimit);
+      }
+    }
+    if (placed > placedAtLimit) {
+      placedAtLimit = placed;
+      worstRank = rankLimit;
+    }
   }
-  return high;
+  return { placeable: placed, worstRank };
 }
 
 // ---------------------------------------------------------------- search
 
 /**
  * Successive shortest paths on doubles. Returns the topic index of every
- * student (-1 = unplaced). Arcs of rank > ranks are ignored.
+ * student (-1 = unplaced), or null when a value outgrew EXACT_LIMIT. Arcs of
+ * rank > ranks are ignored.
  */
 function searchWithNumbers(
   instance: Instance,
@@ -337,7 +467,7 @@ function searchWithNumbers(
   rankCost: Float64Array,
   unplacedCost: number,
   ranks: number,
-): Int32Array {
+): Int32Array | null {
   const { studentCount, topicCount, capacity, arcStart, arcTopic, arcRank } = instance;
   const topicOf = new Int32Array(studentCount).fill(-1);
   const studentPotential = new Float64Array(studentCount);
@@ -395,6 +525,7 @@ function searchWithNumbers(
       const j = heap.pop();
       if (key >= best) break;
       if (settled[j] || key > distance[j]) continue;
+      if (Math.abs(key) > EXACT_LIMIT) return null;
       settled[j] = 1;
       settledTopics[settledCount++] = j;
       for (let s = seats.start[j], end = s + seats.load[j]; s < end; s++) scan(seats.member[s], key);
@@ -403,14 +534,18 @@ function searchWithNumbers(
 
     // New potentials (pi + min(d, best) - best) keep every reduced cost >= 0.
     studentPotential[root] -= best;
+    let largest = Math.abs(studentPotential[root]);
     for (let k = 0; k < settledCount; k++) {
       const j = settledTopics[k];
       const delta = distance[j] - best;
       topicPotential[j] += delta;
+      largest = Math.max(largest, Math.abs(topicPotential[j]));
       for (let s = seats.start[j], end = s + seats.load[j]; s < end; s++) {
         studentPotential[seats.member[s]] += delta;
+        largest = Math.max(largest, Math.abs(studentPotential[seats.member[s]]));
       }
     }
+    if (largest > EXACT_LIMIT) return null;
 
     augment(root, bestTopic, bestUnplaced, topicOf, seats, predecessorStudent);
 
@@ -420,6 +555,287 @@ function searchWithNumbers(
     }
   }
   return topicOf;
+}
+
+/**
+ * The same search on cost vectors of `limbs` doubles, compared
+ * lexicographically (an ordered group, so Dijkstra and potentials work
+ * unchanged). Row k of an array holds the vector of node k.
+ *
+ * Only topics carry potentials: a placed student's is implied by its seat
+ * (p(student) = p(topic) - c(its rank), so its matched arc has reduced cost
+ * 0), and a student waiting to be processed has 0.
+ *
+ * Lexicographic costs make the plain search flood: any chain of moves that
+ * only touches lower levels is cheaper than the path the student finally
+ * takes, so every topic such a chain reaches gets settled. Exact potentials
+ * (minus each topic's cost to free a seat) stop that: then a root settles
+ * only the topics on or tied with its shortest path. So whenever the searches
+ * since the last refresh have done about as much work as one pass over all
+ * arcs, one reverse Dijkstra from the sink recomputes them exactly.
+ * Returns null when a limb outgrew EXACT_LIMIT.
+ */
+function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts, ranks: number): Int32Array | null {
+  const { studentCount, topicCount, capacity, arcStart, arcTopic, arcRank } = instance;
+  const { limbs, rank: rankCost, unplaced } = costs;
+  const topicOf = new Int32Array(studentCount).fill(-1);
+  /** Row of the student's rank in rankCost while it holds a seat. */
+  const seatCostRow = new Int32Array(studentCount);
+  const topicPotential = new Float64Array(topicCount * limbs);
+  const seats = new Seats(capacity, studentCount);
+
+  const distance = new Float64Array(topicCount * limbs);
+  /** 0 = not reached in this search, 1 = in the heap, 2 = settled. */
+  const state = new Uint8Array(topicCount);
+  const predecessorStudent = new Int32Array(topicCount);
+  const predecessorCostRow = new Int32Array(topicCount);
+  const touched = new Int32Array(topicCount);
+  const settledTopics = new Int32Array(topicCount);
+  const heap = new VectorHeap(topicCount, distance, limbs);
+  const best = new Float64Array(limbs);
+  const base = new Float64Array(limbs);
+  const candidate = new Float64Array(limbs);
+  let touchedCount = 0;
+  let bestTopic = -1;
+  let bestUnplaced = -1;
+  let work = 0;
+
+  /** Relaxes the arcs of a student whose own path cost (plus potential) is `base`. */
+  const scan = (student: number) => {
+    for (let l = 0; l < limbs; l++) {
+      const value = base[l] + unplaced[l];
+      if (value === best[l]) continue;
+      if (value < best[l]) {
+        for (let k = 0; k < limbs; k++) best[k] = base[k] + unplaced[k];
+        bestUnplaced = student;
+        bestTopic = -1;
+      }
+      break;
+    }
+    const own = topicOf[student];
+    for (let a = arcStart[student], end = arcStart[student + 1]; a < end; a++) {
+      work++;
+      const rank = arcRank[a];
+      if (rank > ranks) break;
+      const costRow = (rank - 1) * limbs;
+      // Topic potentials are <= 0: once base + cost reaches best, no later arc can do better.
+      let below = false;
+      for (let l = 0; l < limbs; l++) {
+        const value = base[l] + rankCost[costRow + l];
+        if (value !== best[l]) {
+          below = value < best[l];
+          break;
+        }
+      }
+      if (!below) break;
+      const j = arcTopic[a];
+      if (j === own || state[j] === 2) continue;
+      const topicRow = j * limbs;
+      for (let l = 0; l < limbs; l++) {
+        candidate[l] = base[l] + rankCost[costRow + l] - topicPotential[topicRow + l];
+      }
+      if (state[j] === 1 && !lexicographicallyLess(candidate, 0, distance, topicRow, limbs)) continue;
+      distance.set(candidate, topicRow);
+      predecessorStudent[j] = student;
+      predecessorCostRow[j] = costRow;
+      if (state[j] === 0) {
+        state[j] = 1;
+        touched[touchedCount++] = j;
+        heap.insert(j);
+      } else {
+        heap.decrease(j);
+      }
+      // A free seat has potential 0, so the path to the sink costs base + cost.
+      if (seats.load[j] < capacity[j]) {
+        for (let l = 0; l < limbs; l++) best[l] = base[l] + rankCost[costRow + l];
+        bestTopic = j;
+        bestUnplaced = -1;
+      }
+    }
+  };
+
+  const refresh = refreshPotentials(instance, costs, ranks, topicOf, seatCostRow, seats, topicPotential);
+  const refreshCost = arcStart[studentCount] + topicCount;
+
+  for (const root of order) {
+    if (work > refreshCost) {
+      if (!refresh()) return null;
+      work = 0;
+    }
+    touchedCount = 0;
+    let settledCount = 0;
+    best.set(unplaced);
+    bestTopic = -1;
+    bestUnplaced = root;
+
+    base.fill(0);
+    scan(root);
+    while (heap.size > 0) {
+      const j = heap.top();
+      const row = j * limbs;
+      if (!lexicographicallyLess(distance, row, best, 0, limbs)) break;
+      heap.pop();
+      for (let l = 0; l < limbs; l++) if (Math.abs(distance[row + l]) > EXACT_LIMIT) return null;
+      state[j] = 2;
+      settledTopics[settledCount++] = j;
+      for (let s = seats.start[j], end = s + seats.load[j]; s < end; s++) {
+        const member = seats.member[s];
+        const costRow = seatCostRow[member];
+        for (let l = 0; l < limbs; l++) base[l] = distance[row + l] + topicPotential[row + l] - rankCost[costRow + l];
+        scan(member);
+      }
+    }
+    heap.clear();
+
+    let largest = 0;
+    for (let k = 0; k < settledCount; k++) {
+      const row = settledTopics[k] * limbs;
+      for (let l = 0; l < limbs; l++) {
+        topicPotential[row + l] += distance[row + l] - best[l];
+        largest = Math.max(largest, Math.abs(topicPotential[row + l]));
+      }
+    }
+    if (largest > EXACT_LIMIT) return null;
+
+    // Along the path each student takes the seat its predecessor arc points at.
+    let student = bestUnplaced >= 0 ? bestUnplaced : predecessorStudent[bestTopic];
+    let target = bestUnplaced >= 0 ? -1 : bestTopic;
+    for (;;) {
+      const previous = topicOf[student];
+      if (previous >= 0) seats.remove(previous, student);
+      if (target >= 0) {
+        seats.add(target, student);
+        seatCostRow[student] = predecessorCostRow[target];
+      }
+      topicOf[student] = target;
+      if (student === root || previous < 0) break;
+      target = previous;
+      student = predecessorStudent[previous];
+    }
+
+    for (let k = 0; k < touchedCount; k++) state[touched[k]] = 0;
+  }
+  return topicOf;
+}
+
+/**
+ * Returns a function that replaces every topic potential by minus the exact
+ * cost of freeing one of its seats (reverse Dijkstra from the sink over
+ * "a member moves to another topic" and "a member leaves" steps, on reduced
+ * costs). Those potentials are feasible: costs never go negative because
+ * the placement is optimal for the students processed so far (no negative
+ * cycle), and free seats keep 0. Returns false when a limb outgrew
+ * EXACT_LIMIT.
+ */
+function refreshPotentials(
+  instance: Instance,
+  costs: LimbCosts,
+  ranks: number,
+  topicOf: Int32Array,
+  seatCostRow: Int32Array,
+  seats: Seats,
+  topicPotential: Float64Array,
+): () => boolean {
+  const { studentCount, topicCount, capacity, arcStart, arcTopic, arcRank } = instance;
+  const { limbs, rank: rankCost, unplaced } = costs;
+  // Arcs grouped by topic: who could move into each topic, at which rank.
+  const inStart = new Int32Array(topicCount + 1);
+  for (let i = 0; i < studentCount; i++) {
+    for (let a = arcStart[i]; a < arcStart[i + 1] && arcRank[a] <= ranks; a++) inStart[arcTopic[a] + 1]++;
+  }
+  for (let j = 0; j < topicCount; j++) inStart[j + 1] += inStart[j];
+  const inStudent = new Int32Array(inStart[topicCount]);
+  const inCostRow = new Int32Array(inStart[topicCount]);
+  const fill = inStart.slice(0, topicCount);
+  for (let i = 0; i < studentCount; i++) {
+    for (let a = arcStart[i]; a < arcStart[i + 1] && arcRank[a] <= ranks; a++) {
+      const k = fill[arcTopic[a]]++;
+      inStudent[k] = i;
+      inCostRow[k] = (arcRank[a] - 1) * limbs;
+    }
+  }
+
+  const freeing = new Float64Array(topicCount * limbs);
+  const state = new Uint8Array(topicCount);
+  const heap = new VectorHeap(topicCount, freeing, limbs);
+  const candidate = new Float64Array(limbs);
+  const zeroVector = new Float64Array(limbs);
+
+  const offer = (j: number) => {
+    const row = j * limbs;
+    if (state[j] === 0) {
+      freeing.set(candidate, row);
+      state[j] = 1;
+      heap.insert(j);
+    } else if (state[j] === 1 && lexicographicallyLess(candidate, 0, freeing, row, limbs)) {
+      freeing.set(candidate, row);
+      heap.decrease(j);
+    }
+  };
+
+  return () => {
+    state.fill(0);
+    for (let j = 0; j < topicCount; j++) {
+      if (capacity[j] === 0) continue;
+      const row = j * limbs;
+      if (seats.load[j] < capacity[j]) {
+        candidate.fill(0);
+        offer(j);
+        continue;
+      }
+      // A member leaving for good: U - c(its rank), reduced by p(j).
+      for (let s = seats.start[j], end = s + seats.load[j]; s < end; s++) {
+        const costRow = seatCostRow[seats.member[s]];
+        for (let l = 0; l < limbs; l++) {
+          candidate[l] = unplaced[l] - rankCost[costRow + l] + topicPotential[row + l];
+        }
+        offer(j);
+      }
+    }
+    while (heap.size > 0) {
+      const next = heap.pop();
+      state[next] = 2;
+      const nextRow = next * limbs;
+      for (let l = 0; l < limbs; l++) if (Math.abs(freeing[nextRow + l]) > EXACT_LIMIT) return false;
+      for (let k = inStart[next], end = inStart[next + 1]; k < end; k++) {
+        const student = inStudent[k];
+        const j = topicOf[student];
+        if (j < 0 || j === next || state[j] === 2) continue;
+        const row = j * limbs;
+        const fromRow = seatCostRow[student];
+        const toRow = inCostRow[k];
+        for (let l = 0; l < limbs; l++) {
+          candidate[l] =
+            freeing[nextRow + l] +
+            rankCost[toRow + l] -
+            rankCost[fromRow + l] +
+            topicPotential[row + l] -
+            topicPotential[nextRow + l];
+        }
+        offer(j);
+      }
+    }
+    let largest = 0;
+    for (let j = 0; j < topicCount; j++) {
+      if (state[j] !== 2) continue;
+      for (let l = 0; l < limbs; l++) {
+        topicPotential[j * limbs + l] -= freeing[j * limbs + l];
+        largest = Math.max(largest, Math.abs(topicPotential[j * limbs + l]));
+      }
+      // The forward search prunes arcs assuming topic potentials <= 0.
+      if (lexicographicallyLess(zeroVector, 0, topicPotential, j * limbs, limbs)) {
+        throw new Error(`Refreshed potential of topic ${j} is positive: the placement was not optimal`);
+      }
+    }
+    return largest <= EXACT_LIMIT;
+  };
+}
+
+function lexicographicallyLess(a: Float64Array, aRow: number, b: Float64Array, bRow: number, limbs: number): boolean {
+  for (let l = 0; l < limbs; l++) {
+    if (a[aRow + l] !== b[bRow + l]) return a[aRow + l] < b[bRow + l];
+  }
+  return false;
 }
 
 /** The same search as searchWithNumbers, on BigInt costs. */
@@ -635,6 +1051,88 @@ class NumberHeap {
   }
 }
 
+/**
+ * Binary min-heap of topics keyed by their rows in a vector array, with
+ * decrease-key (no stale entries, so keys are never copied).
+ */
+class VectorHeap {
+  size = 0;
+  private readonly items: Int32Array;
+  private readonly position: Int32Array;
+
+  constructor(
+    capacity: number,
+    private readonly keys: Float64Array,
+    private readonly limbs: number,
+  ) {
+    this.items = new Int32Array(capacity);
+    this.position = new Int32Array(capacity);
+  }
+
+  top(): number {
+    return this.items[0];
+  }
+
+  clear() {
+    this.size = 0;
+  }
+
+  insert(item: number) {
+    this.items[this.size] = item;
+    this.position[item] = this.size;
+    this.siftUp(this.size++);
+  }
+
+  decrease(item: number) {
+    this.siftUp(this.position[item]);
+  }
+
+  pop(): number {
+    const top = this.items[0];
+    const last = this.items[--this.size];
+    if (this.size > 0) {
+      this.items[0] = last;
+      this.position[last] = 0;
+      this.siftDown(0);
+    }
+    return top;
+  }
+
+  private less(a: number, b: number): boolean {
+    return lexicographicallyLess(this.keys, a * this.limbs, this.keys, b * this.limbs, this.limbs);
+  }
+
+  private siftUp(index: number) {
+    const item = this.items[index];
+    let i = index;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(item, this.items[parent])) break;
+      this.items[i] = this.items[parent];
+      this.position[this.items[i]] = i;
+      i = parent;
+    }
+    this.items[i] = item;
+    this.position[item] = i;
+  }
+
+  private siftDown(index: number) {
+    const item = this.items[index];
+    let i = index;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size && this.less(this.items[child + 1], this.items[child])) child++;
+      if (!this.less(this.items[child], item)) break;
+      this.items[i] = this.items[child];
+      this.position[this.items[i]] = i;
+      i = child;
+    }
+    this.items[i] = item;
+    this.position[item] = i;
+  }
+}
+
 class BigIntHeap {
   size = 0;
   private keys: bigint[] = [];
@@ -757,6 +1255,30 @@ export function objectiveValue(objective: Objective, profile: number[], studentC
 }
 
 // ---------------------------------------------------------------- random
+
+/**
+ * Order in which students enter the search: a seeded shuffle (tie-breaking).
+ * For generous, students whose first choice is most oversubscribed go first
+ * (the shuffle still breaks ties): measured on the Zipf
+ * benchmark, this halves the search work, because the students competing
+ * for the same popular topics settle among themselves before the rest fill
+ * the quieter topics directly. Any order gives an optimum.
+ */
+function processingOrder(instance: Instance, objective: Objective, random: () => number): Int32Array {
+  const order = shuffledRange(instance.studentCount, random);
+  if (objective !== "generous") return order;
+  const { studentCount, topicCount, capacity, arcStart, arcTopic, arcRank } = instance;
+  const firstChoiceDemand = new Int32Array(topicCount);
+  for (let a = 0; a < arcTopic.length; a++) if (arcRank[a] === 1) firstChoiceDemand[arcTopic[a]]++;
+  const contention = new Float64Array(studentCount);
+  for (let i = 0; i < studentCount; i++) {
+    const a = arcStart[i];
+    if (a < arcStart[i + 1] && arcRank[a] === 1) contention[i] = firstChoiceDemand[arcTopic[a]] / capacity[arcTopic[a]];
+  }
+  const positions = Array.from(order, (_, k) => k);
+  positions.sort((x, y) => contention[order[y]] - contention[order[x]] || x - y);
+  return Int32Array.from(positions, (k) => order[k]);
+}
 
 function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
