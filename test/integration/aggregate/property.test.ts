@@ -7,6 +7,7 @@ import {
   type Bounds,
   type Item,
   type Key,
+  type KeyPart,
   type WriteOp,
 } from "~/aggregate";
 import { getDb } from "~/db.server";
@@ -41,7 +42,13 @@ const boundArb = fc.record(
 const boundsArb: fc.Arbitrary<Bounds | undefined> = fc.oneof(
   fc.constant(undefined),
   fc.record({ lower: boundArb, upper: boundArb }, { requiredKeys: [] }),
-  fc.record({ prefix: fc.oneof(fc.constant([]), fc.tuple(fc.integer({ min: 0, max: 4 })), fc.tuple(fc.integer({ min: 0, max: 4 }), fc.constantFrom("x", "y"))) }),
+  fc.record({
+    prefix: fc.oneof(
+      fc.constant<KeyPart[]>([]),
+      fc.tuple(fc.integer({ min: 0, max: 4 })).map((parts): KeyPart[] => parts),
+      fc.tuple(fc.integer({ min: 0, max: 4 }), fc.constantFrom("x", "y")).map((parts): KeyPart[] => parts),
+    ),
+  }),
   fc.record({ eq: keyArb }),
 );
 
