@@ -25,7 +25,14 @@ export type WriteOp =
   | { op: "delete"; namespace: string; key: Key; id: string }
   | { op: "deleteIfExists"; namespace: string; key: Key; id: string };
 
-export type AggregateOptions = { name: string; channels?: number; maxNodeSize?: number; rootLazy?: boolean };
+export type AggregateOptions = {
+  name: string;
+  channels?: number;
+  maxNodeSize?: number;
+  rootLazy?: boolean;
+  /** A batch with at least one op per this many items of a tree rewrites that tree in one pass (default 4; 0: never). */
+  rebuildFactor?: number;
+};
 export type RangeQuery = { namespace: string; bounds?: Bounds };
 export type Page<T> = { page: T[]; cursor: string; isDone: boolean };
 type ItemRef = { namespace: string; key: Key; id: string };
@@ -76,6 +83,7 @@ abstract class AggregateBase {
   readonly channels: number;
   maxNodeSize: number;
   rootLazy: boolean;
+  readonly rebuildFactor: number;
 
   constructor(options: AggregateOptions) {
     if (!options.name) throw new AggregateConfigError("an aggregate needs a name");
@@ -87,10 +95,18 @@ abstract class AggregateBase {
     this.maxNodeSize = options.maxNodeSize ?? 16;
     checkNodeSize(this.maxNodeSize);
     this.rootLazy = options.rootLazy ?? true;
+    this.rebuildFactor = options.rebuildFactor ?? 4;
+    if (!(this.rebuildFactor >= 0)) throw new AggregateConfigError(`rebuildFactor must be 0 or more`);
   }
 
   get settings(): TreeSettings {
-    return { aggregate: this.name, maxNodeSize: this.maxNodeSize, rootLazy: this.rootLazy, channels: this.channels };
+    return {
+      aggregate: this.name,
+      maxNodeSize: this.maxNodeSize,
+      rootLazy: this.rootLazy,
+      channels: this.channels,
+      rebuildFactor: this.rebuildFactor,
+    };
   }
 
   private sumsOf(sums: number[] | undefined): bigint[] {
