@@ -96,7 +96,9 @@ abstract class AggregateBase {
     checkNodeSize(this.maxNodeSize);
     this.rootLazy = options.rootLazy ?? true;
     this.rebuildFactor = options.rebuildFactor ?? 4;
-    if (!(this.rebuildFactor >= 0)) throw new AggregateConfigError(`rebuildFactor must be 0 or more`);
+    if (!Number.isInteger(this.rebuildFactor) || this.rebuildFactor < 0) {
+      throw new AggregateConfigError(`rebuildFactor must be an integer, 0 or more, got ${options.rebuildFactor}`);
+    }
   }
 
   get settings(): TreeSettings {
@@ -388,7 +390,7 @@ async function resetTree(
     sql`select o_id, o_max_node_size, o_root_lazy, o_channels from aggregate_lock_paths(
       array[${aggregate.name}]::text[], array[${namespace}]::text[], array[${overrides.maxNodeSize ?? aggregate.maxNodeSize}]::int[],
       array[${overrides.rootLazy ?? aggregate.rootLazy}]::boolean[], array[${aggregate.channels}]::int[], array[true]::boolean[],
-      '{}'::int[], '{}'::bytea[]) where o_max_node_size is not null`,
+      array[0]::int[], '{}'::int[], '{}'::bytea[]) where o_max_node_size is not null`,
   );
   const maxNodeSize = overrides.maxNodeSize ?? settings.o_max_node_size;
   const rootLazy = overrides.rootLazy ?? settings.o_root_lazy;

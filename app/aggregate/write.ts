@@ -48,7 +48,7 @@ type NodeRow = {
   o_root_lazy: boolean | null;
   o_channels: number | null;
   o_exclusive: boolean | null;
-  o_total: string | null;
+  o_whole: boolean | null;
 };
 
 /**
@@ -133,7 +133,6 @@ class Session {
   readonly loads: Batcher<number, NodeRow>;
   readonly ids: Batcher<null, number>;
   readonly upgrades: Batcher<Tree, boolean>;
-  readonly wholeTrees: Batcher<Tree, (NodeRow & { aggregate: string; namespace: string })[]>;
   roundTrips = 0;
 
   constructor(readonly db: AggregateDb) {
@@ -159,20 +158,6 @@ class Session {
       );
       return rows.map((row) => Number(row.id));
     });
-    this.wholeTrees = new Batcher(async (trees) => {
-      this.roundTrips++;
-      const rows = await query<NodeRow & { aggregate: string; namespace: string }>(
-        db,
-        sql`select n.aggregate, n.namespace, n.id as o_id, n.keys as o_keys, n.sums as o_sums, n.children as o_children,
-              n.count as o_count, n.totals as o_totals
-            from aggregate_nodes n
-            join unnest(${sql.param(trees.map((t) => t.settings.aggregate))}::text[], ${sql.param(trees.map((t) => t.namespace))}::text[])
-              as w(aggregate, namespace) on n.aggregate = w.aggregate and n.namespace = w.namespace`,
-      );
-      return trees.map((tree) =>
-        rows.filter((row) => row.aggregate === tree.settings.aggregate && row.namespace === tree.namespace),
-      );
-    });
     this.upgrades = new Batcher(async (trees) => {
       this.roundTrips++;
       try {
@@ -194,7 +179,7 @@ class Tree {
   rootLazy = true;
   channels = 1;
   exclusive = false;
-  total = 0;
+  whole = false;
   readonly nodes = new Map<number, MemNode>();
   readonly dirty = new Set<number>();
   readonly created = new Set<number>();
@@ -281,12 +266,10 @@ class Tree {
    * When a batch rewrites a large share of a tree (a student reordering their
    * own ranking), applying it to the sorted items and laying the tree out again
    * writes each node once instead of splitting and merging item by item.
-   * Node ids are reused so the rewrite is mostly updates.
+   * Node ids are reused so the rewrite is mostly updates. The locking call
+   * chose this, took the root exclusively and returned every node.
    */
   async rebuild(ops: EncodedOp[]): Promise<OpOutcome[]> {
-    await this.claimRoot();
-    const rows = await this.session.wholeTrees.request(this);
-    for (const row of rows) if (!this.nodes.has(Number(row.o_id))) this.nodes.set(Number(row.o_id), rowToNode(row, this.channels));
     const keys: Buffer[] = [];
     const sums: bigint[][] = [];
     const collect = (id: number) => {
@@ -596,6 +579,7 @@ export async function applyEncodedOps(
       ${sql.param(ordered.map((t) => flag(t.settings.rootLazy)))}::text[]::boolean[],
       ${sql.param(ordered.map((t) => t.settings.channels))}::int[],
       ${sql.param(ordered.map((t) => flag((exclusiveHints.get(t.key) ?? 0) > now)))}::text[]::boolean[],
+      ${sql.param(ordered.map((t) => t.settings.rebuildFactor))}::int[],
       ${sql.param(opOrder.map((entry) => entry.tree))}::int[],
       ${sql.param(opOrder.map((entry) => byteaLiteral(entry.op.item)))}::text[]::bytea[])`,
   );
@@ -607,7 +591,7 @@ export async function applyEncodedOps(
       tree.rootLazy = row.o_root_lazy!;
       tree.channels = row.o_channels!;
       tree.exclusive = row.o_exclusive!;
-      tree.total = Number(row.o_total);
+      tree.whole = row.o_whole!;
     }
     tree.nodes.set(Number(row.o_id), rowToNode(row, tree.channels));
   }
@@ -630,7 +614,7 @@ export async function applyEncodedOps(
           );
         }
       }
-      if (list.length > 1 && list.length * tree.settings.rebuildFactor >= tree.total) {
+      if (tree.whole) {
         const results = await tree.rebuild(list.map((entry) => entry.op));
         list.forEach((entry, k) => (outcomes[entry.i] = results[k]));
         return;

@@ -25,11 +25,20 @@ CREATE INDEX "aggregate_nodes_tree_idx" ON "aggregate_nodes" USING btree ("aggre
 -- Nodes are rewritten in place on every write; free space in each page keeps those updates HOT.
 ALTER TABLE "aggregate_nodes" SET (fillfactor = 70);
 --> statement-breakpoint
+-- How many of a node's sorted item keys are below p_x: width_bucket is a binary
+-- search in C that counts keys <= p_x, so an equal key is taken back off.
+CREATE FUNCTION aggregate_slot(p_keys bytea[], p_x bytea) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT width_bucket(p_x, p_keys) - CASE WHEN p_keys[width_bucket(p_x, p_keys)] = p_x THEN 1 ELSE 0 END
+$$;
+--> statement-breakpoint
 -- Number of items below p_x in the tree under p_root (all items when p_x is null),
 -- and with p_with_sums their per-channel sums. One node row per level, plus
 -- one indexed read of the left siblings' counts.
 CREATE FUNCTION aggregate_rank(p_root bigint, p_x bytea, p_channels int, p_with_sums boolean,
-  OUT r_count bigint, OUT r_sums bigint[]) LANGUAGE plpgsql STABLE AS $$
+  OUT r_count bigint, OUT r_sums bigint[]) LANGUAGE plpgsql STABLE
+  -- Statements here take array parameters, for which Postgres would otherwise
+  -- plan every execution afresh; the generic plan (primary-key lookups) is the right one.
+  SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   v_node bigint := p_root;
   v_keys bytea[];
@@ -39,8 +48,6 @@ DECLARE
   v_totals bigint[];
   v_n int;
   v_lo int;
-  v_hi int;
-  v_mid int;
   v_k int;
   v_child record;
 BEGIN
@@ -58,16 +65,7 @@ BEGIN
       RETURN;
     END IF;
     v_n := coalesce(array_length(v_keys, 1), 0);
-    IF p_x IS NULL THEN
-      v_lo := v_n;
-    ELSE
-      v_lo := 0;
-      v_hi := v_n;
-      WHILE v_lo < v_hi LOOP
-        v_mid := (v_lo + v_hi) / 2;
-        IF v_keys[v_mid + 1] < p_x THEN v_lo := v_mid + 1; ELSE v_hi := v_mid; END IF;
-      END LOOP;
-    END IF;
+    v_lo := CASE WHEN p_x IS NULL THEN v_n ELSE aggregate_slot(v_keys, p_x) END;
     r_count := r_count + v_lo;
     IF p_with_sums THEN
       FOR v_k IN 1..v_lo * p_channels LOOP
@@ -96,7 +94,10 @@ $$;
 --> statement-breakpoint
 -- The item at 0-based position p_index of the tree under p_root (no row when out of range).
 CREATE FUNCTION aggregate_select(p_root bigint, p_index bigint, p_channels int)
-  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE AS $$
+  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE
+  -- Statements here take array parameters, for which Postgres would otherwise
+  -- plan every execution afresh; the generic plan (primary-key lookups) is the right one.
+  SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   v_node bigint := p_root;
   v_k bigint := p_index;
@@ -146,7 +147,10 @@ $$;
 --> statement-breakpoint
 -- Items of the subtree under p_node within [p_lo, p_hi) in order, at most p_limit of them.
 CREATE FUNCTION aggregate_scan_node(p_node bigint, p_lo bytea, p_hi bytea, p_limit int, p_desc boolean, p_channels int)
-  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE AS $$
+  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE
+  -- Statements here take array parameters, for which Postgres would otherwise
+  -- plan every execution afresh; the generic plan (primary-key lookups) is the right one.
+  SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   v_keys bytea[];
   v_sums bigint[];
@@ -274,16 +278,19 @@ $$;
 -- keys fall into FOR UPDATE in (tree, child) order, and returns every node on
 -- the paths from the roots to the leaves of those keys. Nodes below a root
 -- child are covered by that child's lock; see app/aggregate/README.md.
+-- A tree that gets at least one op per p_rebuild_factors[t] items is taken
+-- exclusively and returned whole: the caller rewrites it in one pass.
 CREATE FUNCTION aggregate_lock_paths(
   p_aggregates text[], p_namespaces text[], p_max_node_sizes int[], p_root_lazy boolean[], p_channels int[],
-  p_exclusive boolean[], p_op_trees int[], p_op_keys bytea[])
+  p_exclusive boolean[], p_rebuild_factors int[], p_op_trees int[], p_op_keys bytea[])
   RETURNS TABLE (o_tree int, o_id bigint, o_keys bytea[], o_sums bigint[], o_children bigint[], o_count bigint,
-    o_totals bigint[], o_max_node_size int, o_root_lazy boolean, o_channels int, o_exclusive boolean, o_total bigint)
+    o_totals bigint[], o_max_node_size int, o_root_lazy boolean, o_channels int, o_exclusive boolean, o_whole boolean)
   LANGUAGE plpgsql VOLATILE
   -- The planner cannot know that each path step is one row; without these it
   -- hash-joins whole node tables where a few primary-key lookups do (and the
   -- inflated costs would then switch JIT compilation on).
   SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off
+  SET plan_cache_mode = force_generic_plan
   AS $$
 DECLARE
   v_roots bigint[];
@@ -291,6 +298,7 @@ DECLARE
   v_max int[];
   v_lazy boolean[];
   v_channels int[];
+  v_whole boolean[];
 BEGIN
   IF EXISTS (SELECT 1 FROM unnest(p_aggregates, p_namespaces) AS w(a, n)
              WHERE NOT EXISTS (SELECT 1 FROM aggregate_trees t WHERE t.aggregate = w.a AND t.namespace = w.n)) THEN
@@ -310,12 +318,22 @@ BEGIN
   END IF;
 
   -- Every write to a leaf root changes the root, so such roots are taken exclusively from the start.
-  SELECT array_agg(t.root_id ORDER BY w.ord), array_agg(NOT t.root_lazy OR w.x OR n.children IS NULL ORDER BY w.ord),
-         array_agg(t.max_node_size ORDER BY w.ord), array_agg(t.root_lazy ORDER BY w.ord), array_agg(t.channels ORDER BY w.ord)
-    INTO v_roots, v_exclusive, v_max, v_lazy, v_channels
-    FROM unnest(p_aggregates, p_namespaces, p_exclusive) WITH ORDINALITY AS w(a, n, x, ord)
-    JOIN aggregate_trees t ON t.aggregate = w.a AND t.namespace = w.n
-    JOIN aggregate_nodes n ON n.id = t.root_id;
+  -- Totals are read before locking: they only steer the choice of a rewrite.
+  SELECT array_agg(q.root_id ORDER BY q.ord), array_agg(q.max_node_size ORDER BY q.ord), array_agg(q.root_lazy ORDER BY q.ord),
+         array_agg(q.channels ORDER BY q.ord), array_agg(q.whole ORDER BY q.ord),
+         array_agg(NOT q.root_lazy OR q.x OR q.leaf OR q.whole ORDER BY q.ord)
+    INTO v_roots, v_max, v_lazy, v_channels, v_whole, v_exclusive
+    FROM (
+      SELECT w.ord, w.x, t.root_id, t.max_node_size, t.root_lazy, t.channels, r.total, r.leaf,
+        w.f > 0 AND o.ops > 1 AND o.ops * w.f >= r.total AS whole
+      FROM unnest(p_aggregates, p_namespaces, p_exclusive, p_rebuild_factors) WITH ORDINALITY AS w(a, n, x, f, ord)
+      JOIN aggregate_trees t ON t.aggregate = w.a AND t.namespace = w.n
+      CROSS JOIN LATERAL (SELECT count(*) AS ops FROM unnest(p_op_trees) AS ot WHERE ot = w.ord) o
+      CROSS JOIN LATERAL (
+        SELECT n.children IS NULL AS leaf, coalesce(n.count, cardinality(n.keys)
+          + (SELECT coalesce(sum(c.count), 0) FROM aggregate_nodes c WHERE c.id = ANY (n.children)))::bigint AS total
+        FROM aggregate_nodes n WHERE n.id = t.root_id) r
+    ) q;
 
   PERFORM 1 FROM unnest(v_roots, v_exclusive) WITH ORDINALITY AS r(id, x, ord) JOIN aggregate_nodes n ON n.id = r.id
     WHERE NOT r.x ORDER BY r.ord FOR SHARE OF n;
@@ -325,30 +343,33 @@ BEGIN
       SELECT DISTINCT o.tree, s.slot, n.children[s.slot] AS child
       FROM unnest(p_op_trees, p_op_keys) AS o(tree, key)
       JOIN aggregate_nodes n ON n.id = v_roots[o.tree]
-      CROSS JOIN LATERAL (SELECT count(*)::int + 1 AS slot FROM unnest(n.keys) AS k WHERE k < o.key) s
+      CROSS JOIN LATERAL (SELECT aggregate_slot(n.keys, o.key) + 1 AS slot) s
       WHERE NOT v_exclusive[o.tree] AND n.children IS NOT NULL) c
     JOIN aggregate_nodes cn ON cn.id = c.child
     ORDER BY c.tree, c.slot FOR UPDATE OF cn;
 
   RETURN QUERY
   WITH RECURSIVE walk(tree, key, node) AS (
-    SELECT o.tree, o.key, v_roots[o.tree] FROM unnest(p_op_trees, p_op_keys) AS o(tree, key)
+    SELECT o.tree, o.key, v_roots[o.tree] FROM unnest(p_op_trees, p_op_keys) AS o(tree, key) WHERE NOT v_whole[o.tree]
     UNION ALL
-    SELECT w.tree, w.key, n.children[(SELECT count(*)::int + 1 FROM unnest(n.keys) AS k WHERE k < w.key)]
+    SELECT w.tree, w.key, n.children[aggregate_slot(n.keys, w.key) + 1]
     FROM walk w JOIN aggregate_nodes n ON n.id = w.node
     WHERE n.children IS NOT NULL
   ), visited AS (
     SELECT DISTINCT w.tree, w.node FROM walk w
     UNION
     SELECT r.ord::int, r.id FROM unnest(v_roots) WITH ORDINALITY AS r(id, ord)
+    UNION
+    SELECT w.ord::int, n.id FROM unnest(p_aggregates, p_namespaces, v_whole) WITH ORDINALITY AS w(a, ns, whole, ord)
+      JOIN aggregate_nodes n ON n.aggregate = w.a AND n.namespace = w.ns
+      WHERE w.whole
   )
   SELECT v.tree, n.id, n.keys, n.sums, n.children, n.count, n.totals,
     CASE WHEN n.id = v_roots[v.tree] THEN v_max[v.tree] END,
     CASE WHEN n.id = v_roots[v.tree] THEN v_lazy[v.tree] END,
     CASE WHEN n.id = v_roots[v.tree] THEN v_channels[v.tree] END,
     CASE WHEN n.id = v_roots[v.tree] THEN v_exclusive[v.tree] END,
-    CASE WHEN n.id = v_roots[v.tree] THEN coalesce(n.count, cardinality(n.keys)
-      + (SELECT coalesce(sum(c.count), 0) FROM aggregate_nodes c WHERE c.id = ANY (n.children)))::bigint END
+    CASE WHEN n.id = v_roots[v.tree] THEN v_whole[v.tree] END
   FROM visited v JOIN aggregate_nodes n ON n.id = v.node
   ORDER BY v.tree, n.id = v_roots[v.tree] DESC;
 END;
@@ -374,6 +395,7 @@ CREATE FUNCTION aggregate_write_nodes(p_ids bigint[], p_aggregates text[], p_nam
   p_deleted bigint[])
   RETURNS void LANGUAGE plpgsql VOLATILE
   SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off
+  SET plan_cache_mode = force_generic_plan
   AS $$
 BEGIN
   UPDATE aggregate_nodes n SET keys = i.keys::bytea[], sums = i.sums::bigint[], children = i.children::bigint[],
