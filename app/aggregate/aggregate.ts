@@ -527,7 +527,7 @@ export class TableAggregate<Row> extends AggregateBase {
 async function runBatches(db: AggregateDb, ops: StrictOp[]): Promise<OpOutcome[]> {
   if (ops.length === 0) return [];
   return inTransaction(db, async (tx) => {
-    const { outcomes } = await applyEncodedOps(tx, ops, (outcomes) => {
+    return applyEncodedOps(tx, ops, (outcomes) => {
       const failed = outcomes.findIndex((outcome, i) => outcome !== "done" && ops[i].strict);
       if (failed < 0) return null;
       const op = ops[failed];
@@ -535,7 +535,6 @@ async function runBatches(db: AggregateDb, ops: StrictOp[]): Promise<OpOutcome[]
         ? new AggregateDuplicateItemError(`${op.settings.aggregate}: item ${describe(op.source)} already exists`)
         : new AggregateItemMissingError(`${op.settings.aggregate}: item ${describe(op.source)} does not exist`);
     });
-    return outcomes;
   });
 }
 

@@ -8,10 +8,7 @@ import { withTransaction, type Database } from "../db.server";
 export type AggregateDb = PgDatabase<PostgresJsQueryResultHKT, any, any>;
 
 export async function query<Row>(db: AggregateDb, statement: SQL): Promise<Row[]> {
-  const t = performance.now();
-  const r = (await db.execute(statement)) as unknown as Row[];
-  if (process.env.AGG_PROFILE) console.log("q", (performance.now() - t).toFixed(2), JSON.stringify(statement.queryChunks[0]).slice(0, 60));
-  return r;
+  return (await db.execute(statement)) as unknown as Row[];
 }
 
 /**

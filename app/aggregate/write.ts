@@ -133,11 +133,9 @@ class Session {
   readonly loads: Batcher<number, NodeRow>;
   readonly ids: Batcher<null, number>;
   readonly upgrades: Batcher<Tree, boolean>;
-  roundTrips = 0;
 
   constructor(readonly db: AggregateDb) {
     this.loads = new Batcher(async (ids) => {
-      this.roundTrips++;
       const rows = await query<NodeRow>(
         db,
         sql`select n.id as o_id, n.keys as o_keys, n.sums as o_sums, n.children as o_children, n.count as o_count,
@@ -151,7 +149,6 @@ class Session {
       });
     });
     this.ids = new Batcher(async (keys) => {
-      this.roundTrips++;
       const rows = await query<{ id: string }>(
         db,
         sql`select nextval('aggregate_nodes_id_seq') as id from generate_series(1, ${keys.length}::int)`,
@@ -159,7 +156,6 @@ class Session {
       return rows.map((row) => Number(row.id));
     });
     this.upgrades = new Batcher(async (trees) => {
-      this.roundTrips++;
       try {
         await query(db, sql`select aggregate_lock_roots_exclusive(${sql.param(trees.map((t) => t.rootId))}::bigint[])`);
       } catch (error) {
@@ -555,8 +551,8 @@ export async function applyEncodedOps(
   db: AggregateDb,
   ops: EncodedOp[],
   refuse: (outcomes: OpOutcome[]) => Error | null = () => null,
-): Promise<{ outcomes: OpOutcome[]; roundTrips: number }> {
-  if (ops.length === 0) return { outcomes: [], roundTrips: 0 };
+): Promise<OpOutcome[]> {
+  if (ops.length === 0) return [];
   const session = new Session(db);
   const trees = new Map<string, Tree>();
   for (const op of ops) {
@@ -654,5 +650,5 @@ export async function applyEncodedOps(
         ${sql.param(deleted)}::bigint[])`,
     );
   }
-  return { outcomes, roundTrips: 2 + session.roundTrips };
+  return outcomes;
 }
