@@ -159,8 +159,9 @@ class Session {
       try {
         await query(db, sql`select aggregate_lock_roots_exclusive(${sql.param(trees.map((t) => t.rootId))}::bigint[])`);
       } catch (error) {
-        const until = Date.now() + HINT_MS;
-        for (const tree of trees) exclusiveHints.set(tree.key, until);
+        const now = Date.now();
+        for (const [key, until] of exclusiveHints) if (until < now) exclusiveHints.delete(key);
+        for (const tree of trees) exclusiveHints.set(tree.key, now + HINT_MS);
         throw error;
       }
       return trees.map(() => true);
