@@ -39,11 +39,11 @@ type MemNode = {
 type NodeRow = {
   o_tree: number;
   o_id: string;
-  o_keys: Buffer[];
-  o_sums: string[];
-  o_children: string[] | null;
+  o_keys: Buffer;
+  o_sums: string;
+  o_children: string | null;
   o_count: string | null;
-  o_totals: string[] | null;
+  o_totals: string | null;
   o_max_node_size: number | null;
   o_root_lazy: boolean | null;
   o_channels: number | null;
@@ -82,20 +82,32 @@ function addInto(target: bigint[], source: bigint[], sign: 1n | -1n) {
   for (let c = 0; c < target.length; c++) target[c] += sign * source[c];
 }
 
-function splitSums(flat: string[], channels: number): bigint[][] {
+function splitSums(text: string, channels: number): bigint[][] {
+  const flat = text === "" ? [] : text.split(",");
   const out: bigint[][] = [];
   for (let i = 0; i < flat.length; i += channels) out.push(flat.slice(i, i + channels).map(BigInt));
   return out;
 }
 
+/** Inverse of aggregate_pack_keys: keys, each after its 4-byte big-endian length. */
+function unpackKeys(packed: Buffer): Buffer[] {
+  const keys: Buffer[] = [];
+  for (let offset = 0; offset < packed.length; ) {
+    const length = packed.readInt32BE(offset);
+    keys.push(packed.subarray(offset + 4, offset + 4 + length));
+    offset += 4 + length;
+  }
+  return keys;
+}
+
 function rowToNode(row: NodeRow, channels: number): MemNode {
   return {
     id: Number(row.o_id),
-    keys: row.o_keys,
+    keys: unpackKeys(row.o_keys),
     sums: splitSums(row.o_sums, channels),
-    children: row.o_children ? row.o_children.map(Number) : null,
+    children: row.o_children === null ? null : row.o_children === "" ? [] : row.o_children.split(",").map(Number),
     count: row.o_count === null ? 0n : BigInt(row.o_count),
-    totals: row.o_totals ? row.o_totals.map(BigInt) : new Array<bigint>(channels).fill(0n),
+    totals: row.o_totals ? row.o_totals.split(",").map(BigInt) : new Array<bigint>(channels).fill(0n),
   };
 }
 
@@ -138,8 +150,9 @@ class Session {
     this.loads = new Batcher(async (ids) => {
       const rows = await query<NodeRow>(
         db,
-        sql`select n.id as o_id, n.keys as o_keys, n.sums as o_sums, n.children as o_children, n.count as o_count,
-              n.totals as o_totals from aggregate_nodes n where n.id = any(${sql.param(ids)}::bigint[])`,
+        sql`select n.id as o_id, aggregate_pack_keys(n.keys) as o_keys, array_to_string(n.sums, ',') as o_sums,
+              array_to_string(n.children, ',') as o_children, n.count as o_count, array_to_string(n.totals, ',') as o_totals
+            from aggregate_nodes n where n.id = any(${sql.param(ids)}::bigint[])`,
       );
       const byId = new Map(rows.map((row) => [Number(row.o_id), row]));
       return ids.map((id) => {

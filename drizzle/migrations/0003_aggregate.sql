@@ -271,6 +271,14 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
+-- Node keys for the client as one byte string (each key prefixed by its 4-byte
+-- length) and numbers as comma-separated text: decoding arrays of bytea and
+-- bigint on the client cost more than the locking call itself.
+CREATE FUNCTION aggregate_pack_keys(p_keys bytea[]) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(string_agg(int4send(length(k)) || k, ''::bytea ORDER BY o), ''::bytea)
+  FROM unnest(p_keys) WITH ORDINALITY AS u(k, o)
+$$;
+--> statement-breakpoint
 -- The write protocol's single locking round trip, in a handful of set-based
 -- statements. For the trees given (sorted by the caller) it creates missing
 -- trees, locks the roots in that order (FOR SHARE when the root is lazy and
@@ -283,8 +291,8 @@ $$;
 CREATE FUNCTION aggregate_lock_paths(
   p_aggregates text[], p_namespaces text[], p_max_node_sizes int[], p_root_lazy boolean[], p_channels int[],
   p_exclusive boolean[], p_rebuild_factors int[], p_op_trees int[], p_op_keys bytea[])
-  RETURNS TABLE (o_tree int, o_id bigint, o_keys bytea[], o_sums bigint[], o_children bigint[], o_count bigint,
-    o_totals bigint[], o_max_node_size int, o_root_lazy boolean, o_channels int, o_exclusive boolean, o_whole boolean)
+  RETURNS TABLE (o_tree int, o_id bigint, o_keys bytea, o_sums text, o_children text, o_count bigint,
+    o_totals text, o_max_node_size int, o_root_lazy boolean, o_channels int, o_exclusive boolean, o_whole boolean)
   LANGUAGE plpgsql VOLATILE
   -- The planner cannot know that each path step is one row; without these it
   -- hash-joins whole node tables where a few primary-key lookups do (and the
@@ -319,20 +327,20 @@ BEGIN
 
   -- Every write to a leaf root changes the root, so such roots are taken exclusively from the start.
   -- Totals are read before locking: they only steer the choice of a rewrite.
-  SELECT array_agg(q.root_id ORDER BY q.ord), array_agg(q.max_node_size ORDER BY q.ord), array_agg(q.root_lazy ORDER BY q.ord),
-         array_agg(q.channels ORDER BY q.ord), array_agg(q.whole ORDER BY q.ord),
-         array_agg(NOT q.root_lazy OR q.x OR q.leaf OR q.whole ORDER BY q.ord)
+  SELECT array_agg(q.root_id), array_agg(q.max_node_size), array_agg(q.root_lazy), array_agg(q.channels),
+         array_agg(q.whole), array_agg(NOT q.root_lazy OR q.x OR q.leaf OR q.whole)
     INTO v_roots, v_max, v_lazy, v_channels, v_whole, v_exclusive
     FROM (
-      SELECT w.ord, w.x, t.root_id, t.max_node_size, t.root_lazy, t.channels, r.total, r.leaf,
-        w.f > 0 AND o.ops > 1 AND o.ops * w.f >= r.total AS whole
+      SELECT w.x, t.root_id, t.max_node_size, t.root_lazy, t.channels, r.leaf,
+        w.f > 0 AND coalesce(o.ops, 0) > 1 AND coalesce(o.ops, 0) * w.f >= r.total AS whole
       FROM unnest(p_aggregates, p_namespaces, p_exclusive, p_rebuild_factors) WITH ORDINALITY AS w(a, n, x, f, ord)
       JOIN aggregate_trees t ON t.aggregate = w.a AND t.namespace = w.n
-      CROSS JOIN LATERAL (SELECT count(*) AS ops FROM unnest(p_op_trees) AS ot WHERE ot = w.ord) o
+      LEFT JOIN (SELECT ot AS tree, count(*) AS ops FROM unnest(p_op_trees) AS ot GROUP BY ot) o ON o.tree = w.ord
       CROSS JOIN LATERAL (
         SELECT n.children IS NULL AS leaf, coalesce(n.count, cardinality(n.keys)
           + (SELECT coalesce(sum(c.count), 0) FROM aggregate_nodes c WHERE c.id = ANY (n.children)))::bigint AS total
-        FROM aggregate_nodes n WHERE n.id = t.root_id) r
+        FROM aggregate_nodes n WHERE n.id = t.root_id OFFSET 0) r
+      ORDER BY w.ord
     ) q;
 
   PERFORM 1 FROM unnest(v_roots, v_exclusive) WITH ORDINALITY AS r(id, x, ord) JOIN aggregate_nodes n ON n.id = r.id
@@ -364,7 +372,8 @@ BEGIN
       JOIN aggregate_nodes n ON n.aggregate = w.a AND n.namespace = w.ns
       WHERE w.whole
   )
-  SELECT v.tree, n.id, n.keys, n.sums, n.children, n.count, n.totals,
+  SELECT v.tree, n.id, aggregate_pack_keys(n.keys), array_to_string(n.sums, ','), array_to_string(n.children, ','),
+    n.count, array_to_string(n.totals, ','),
     CASE WHEN n.id = v_roots[v.tree] THEN v_max[v.tree] END,
     CASE WHEN n.id = v_roots[v.tree] THEN v_lazy[v.tree] END,
     CASE WHEN n.id = v_roots[v.tree] THEN v_channels[v.tree] END,
