@@ -13,6 +13,13 @@ export const JOBS = {
     payload: z.strictObject({}),
     options: { attempts: 3, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: 100, removeOnFail: 500 },
   },
+  backfillPreferences: {
+    queue: "maintenance",
+    name: "backfill-preferences",
+    payload: z.strictObject({ periodId: z.uuid().optional() }),
+    // Resumable from its checkpoints, so a retry continues where the failed attempt stopped.
+    options: { attempts: 5, backoff: { type: "exponential", delay: 5_000 }, removeOnComplete: 50, removeOnFail: 200 },
+  },
 } as const satisfies Record<
   string,
   { queue: string; name: string; payload: z.ZodType; options: JobsOptions }

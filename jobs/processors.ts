@@ -1,5 +1,6 @@
 import type { Job } from "bullmq";
 import { getDb, withTransaction } from "../app/db.server";
+import { backfillPreferences, type BackfillProgress } from "../app/models/backfill.server";
 import { closeDuePeriods } from "../app/models/period.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
@@ -11,6 +12,26 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
     const closed = await withTransaction(getDb(), (tx) => closeDuePeriods({ tx }));
     return { closed };
   },
+  backfillPreferences: async ({ periodId }, job) => {
+    const report = await backfillPreferences({ db: getDb(), periodId, onProgress: throttledProgress(job) });
+    const { problems, ...counts } = report;
+    return { ...counts, problems: problems.slice(0, MAX_PROBLEMS_IN_RESULT), problemCount: problems.length };
+  },
 };
+
+/** Job results live in Redis; the full list of rejected rows is the CLI's to print. */
+const MAX_PROBLEMS_IN_RESULT = 50;
+
+/** Reports progress to BullMQ about once per percent instead of once per row. */
+function throttledProgress(job: Job) {
+  let reported = -1;
+  return async (progress: BackfillProgress) => {
+    const step = Math.max(1, Math.ceil(progress.total / 100));
+    if (progress.done === progress.total || progress.done - reported >= step) {
+      reported = progress.done;
+      await job.updateProgress(progress);
+    }
+  };
+}
 
 export { JOBS };
