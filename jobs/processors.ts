@@ -1,6 +1,7 @@
 import type { Job } from "bullmq";
 import { getDb, withTransaction } from "../app/db.server";
 import { backfillPreferences, type BackfillProgress } from "../app/models/backfill.server";
+import { runConsistencyCheck } from "../app/models/consistency.server";
 import { closeDuePeriods } from "../app/models/period.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
@@ -16,6 +17,16 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
     const report = await backfillPreferences({ db: getDb(), periodId, onProgress: throttledProgress(job) });
     const { problems, ...counts } = report;
     return { ...counts, problems: problems.slice(0, MAX_PROBLEMS_IN_RESULT), problemCount: problems.length };
+  },
+  checkConsistency: async ({ periodId }) => {
+    const run = await runConsistencyCheck({ db: getDb(), periodId, trigger: "job" });
+    return {
+      runId: run.id,
+      differences: run.before.differences.length,
+      invalidTrees: run.before.invalidTrees.length,
+      repaired: run.repaired.map(({ aggregate, namespace }) => `${aggregate}/${namespace}`),
+      staleTopicIds: run.staleTopicIds,
+    };
   },
 };
 
