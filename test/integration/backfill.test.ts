@@ -6,9 +6,10 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { events, preferences, rankings } from "../../drizzle/schema";
 import { REPO_ROOT } from "../../scripts/lib/paths";
-import { getDb } from "~/db.server";
+import { getDb, withTransaction } from "~/db.server";
 import { getEnv } from "~/env.server";
 import { backfillPreferences, backfillBatchId } from "~/models/backfill.server";
+import { closePeriod } from "~/models/period.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { ensureStudents } from "~/models/seed.server";
 import { closeQueues, enqueue } from "~/queues.server";
@@ -198,6 +199,26 @@ describe("backfillPreferences", () => {
     expect(firstNow.order).toEqual([own.order[1], own.order[0], ...own.order.slice(2)]);
     const secondNow = await getStudentRanking({ db: getDb(), studentId: second.studentId, periodId: fixture.periodId });
     expect(secondNow.order).toEqual(newer);
+  });
+
+  it("reports the rows of a period that is no longer open instead of changing a closed ranking", async () => {
+    const { period, topics } = await makeOpenPeriod({ topicCount: 3 });
+    const [studentId] = await ensureStudents({
+      db: getDb(),
+      emails: ["closed-legacy@example.edu"],
+      password: "legacy",
+    });
+    await getDb()
+      .insert(preferences)
+      .values({ studentId, periodId: period.id, topicIds: topics.map((topic) => topic.id) });
+    await withTransaction(getDb(), (tx) =>
+      closePeriod({ tx, periodId: period.id, actor: { actorId: null, actorType: "system", sessionId: "test" } })
+    );
+    const before = await snapshot(period.id);
+    const report = await backfillPreferences({ db: getDb(), periodId: period.id });
+    expect(report).toMatchObject({ total: 1, applied: 0, rejected: 1 });
+    expect(report.problems[0]).toMatchObject({ studentId, reason: expect.stringContaining("closed") });
+    expect(await snapshot(period.id)).toEqual(before);
   });
 
   it("derives one batch id per legacy row version", () => {
