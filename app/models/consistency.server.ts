@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { consistencyRuns, type ConsistencyRunReport } from "../../drizzle/schema";
-import type { Item } from "~/aggregate";
+import { compareKeys, type Item } from "~/aggregate";
 import { withTransaction, type Database, type Executor, type Transaction } from "../db.server";
-import { rankingsByStudent, rankingsByTopic } from "./ranking-aggregates.server";
+import { rankingsByStudent, rankingsByTopic, type RankingAggregateRow } from "./ranking-aggregates.server";
 
 export type RankingAggregateName = "rankingsByTopic" | "rankingsByStudent";
 type Totals = { count: number; sums: number[] };
@@ -225,21 +225,19 @@ async function verifyInSnapshot(tx: Transaction, periodId: string | undefined): 
  * conflicts with the foreign-key check of a new ranking row of the topic,
  * and the existing rows FOR UPDATE with any move or removal.
  */
-async function lockedTopicItems(tx: Transaction, topicId: string): Promise<Item[]> {
+async function lockedTopicRows(tx: Transaction, topicId: string): Promise<RankingAggregateRow[]> {
   if (!UUID.test(topicId)) return [];
   await tx.execute(sql`select 1 from topics where id = ${topicId} for update`);
-  const rows = await tx.execute<{ student_id: string; position: number }>(sql`
-    select student_id, position from rankings where topic_id = ${topicId} for update`);
-  return rows
-    .map((row) => ({ key: row.position, id: row.student_id, sums: [row.position, row.position * row.position] }))
-    .sort((a, b) => a.key - b.key || byCodePoint(a.id, b.id));
+  return tx.execute<RankingAggregateRow>(sql`
+    select student_id as "studentId", topic_id as "topicId", period_id as "periodId", position
+    from rankings where topic_id = ${topicId} for update`);
 }
 
 /**
  * A student tree's source rows, read after locking the student's ranking
  * state row: every ranking batch of that student takes the same lock first.
  */
-async function lockedStudentItems(tx: Transaction, namespace: string): Promise<Item[]> {
+async function lockedStudentRows(tx: Transaction, namespace: string): Promise<RankingAggregateRow[]> {
   const student = parseStudentNamespace(namespace);
   if (!student) return [];
   const { periodId, studentId } = student;
@@ -252,11 +250,17 @@ async function lockedStudentItems(tx: Transaction, namespace: string): Promise<I
   await tx.execute(
     sql`select 1 from ranking_states where student_id = ${studentId} and period_id = ${periodId} for update`
   );
-  const rows = await tx.execute<{ topic_id: string; position: number }>(sql`
-    select topic_id, position from rankings where student_id = ${studentId} and period_id = ${periodId}`);
-  return rows
-    .map((row) => ({ key: [row.position, row.topic_id], id: row.topic_id, sums: [row.position] }))
-    .sort((a, b) => (a.key[0] as number) - (b.key[0] as number) || byCodePoint(a.id, b.id));
+  return tx.execute<RankingAggregateRow>(sql`
+    select student_id as "studentId", topic_id as "topicId", period_id as "periodId", position
+    from rankings where student_id = ${studentId} and period_id = ${periodId}`);
+}
+
+/** The rows' items as the aggregate itself derives them, in the tree's order. */
+function sortedItems(aggregate: RankingAggregateName, rows: RankingAggregateRow[]): Item[] {
+  return INSTANCES[aggregate]
+    .opsFor({ inserted: rows })
+    .map((op) => ({ key: op.key, id: op.id, sums: "sums" in op && op.sums ? op.sums : [] }))
+    .sort((a, b) => compareKeys(a.key, b.key) || byCodePoint(a.id, b.id));
 }
 
 /** Rebuilds one namespace from the rankings table, in one transaction, under the source rows' locks. */
@@ -270,8 +274,9 @@ export async function rebuildNamespace({
   namespace: string;
 }): Promise<RepairedNamespace> {
   return withTransaction(db, async (tx) => {
-    const items =
-      aggregate === "rankingsByTopic" ? await lockedTopicItems(tx, namespace) : await lockedStudentItems(tx, namespace);
+    const rows =
+      aggregate === "rankingsByTopic" ? await lockedTopicRows(tx, namespace) : await lockedStudentRows(tx, namespace);
+    const items = sortedItems(aggregate, rows);
     await INSTANCES[aggregate].buildFromSorted(tx, namespace, items);
     return { aggregate, namespace, items: items.length };
   });

@@ -57,6 +57,13 @@ async function rankedPeriod(tag: string, { students = 60, topicCount = 8, seed =
   return { periodId: period.id, topicIds, studentIds };
 }
 
+/** The topics of a period, most ranked first: big enough trees have non-root nodes with stored counts. */
+async function topicsByPopularity(periodId: string): Promise<string[]> {
+  const rows = await getDb().execute<{ topic_id: string }>(sql`
+    select topic_id from rankings where period_id = ${periodId} group by topic_id order by count(*) desc, topic_id`);
+  return rows.map((row) => row.topic_id);
+}
+
 const wrongNamespaces = (report: VerifyReport) => ({
   differences: report.differences.map((d) => `${d.aggregate}/${d.namespace}`).sort(),
   invalidTrees: report.invalidTrees.map((t) => `${t.aggregate}/${t.namespace}`).sort(),
@@ -118,7 +125,7 @@ describe("verifyAggregates and repairAggregates", () => {
   });
 
   it("reports exactly the topic whose stored count was changed, repairs it, and is clean afterwards", async () => {
-    const topicId = world.topicIds[2];
+    const [, topicId] = await topicsByPopularity(world.periodId);
     await corruptStoredCount("rankingsByTopic", topicId);
     const report = await verifyAggregates({ db: getDb(), periodId: world.periodId });
     expect(wrongNamespaces(report).differences).toEqual([`rankingsByTopic/${topicId}`]);
@@ -167,7 +174,7 @@ describe("verifyAggregates and repairAggregates", () => {
   });
 
   it("loses no concurrent save while it rebuilds a topic", async () => {
-    const topicId = world.topicIds[0];
+    const [topicId] = await topicsByPopularity(world.periodId);
     await corruptStoredCount("rankingsByTopic", topicId);
     const random = generator(99);
     const saves = world.studentIds.slice(0, 30).map(async (studentId) => {
@@ -191,8 +198,8 @@ describe("verifyAggregates and repairAggregates", () => {
 
 describe("runConsistencyCheck", () => {
   it("repairs, finds topics whose stored metrics are stale, and records the run", async () => {
-    const world = await rankedPeriod("check", { students: 20, topicCount: 4, seed: 3 });
-    const [broken, stale, fresh] = world.topicIds;
+    const world = await rankedPeriod("check", { students: 40, topicCount: 4, seed: 3 });
+    const [broken, stale, fresh] = await topicsByPopularity(world.periodId);
     await corruptStoredCount("rankingsByTopic", broken);
     const counts = await getDb().execute<{ topic_id: string; n: number }>(sql`
       select topic_id, count(*)::int as n from rankings where period_id = ${world.periodId} group by topic_id`);
@@ -227,14 +234,14 @@ describe("runConsistencyCheck", () => {
 
 describe("npm run aggregates:verify / aggregates:repair", () => {
   it("print a readable report and exit 1 while something differs", async () => {
-    const world = await rankedPeriod("cli", { students: 15, topicCount: 3, seed: 8 });
+    const world = await rankedPeriod("cli", { students: 30, topicCount: 3, seed: 8 });
     await repairAggregates({ db: getDb() });
     const clean = await cli(["verify", "--period", world.periodId]);
     expect(clean.code).toBe(0);
-    expect(clean.stdout).toContain("3 topic trees and 15 student trees checked");
+    expect(clean.stdout).toContain("3 topic trees and 30 student trees checked");
     expect(clean.stdout).toContain("OK: every count and sum matches");
 
-    const topicId = world.topicIds[1];
+    const [topicId] = await topicsByPopularity(world.periodId);
     await corruptStoredCount("rankingsByTopic", topicId);
     const dirty = await cli(["verify"]);
     expect(dirty.code).toBe(1);
@@ -274,9 +281,9 @@ describe("the checkConsistency job", () => {
     const schedulers = await getQueue("maintenance").getJobSchedulers();
     expect(schedulers.map((scheduler) => scheduler.key)).toContain("check-consistency-every-5-minutes");
 
-    const world = await rankedPeriod("job", { students: 10, topicCount: 3, seed: 4 });
+    const world = await rankedPeriod("job", { students: 30, topicCount: 3, seed: 4 });
     await repairAggregates({ db: getDb() });
-    const topicId = world.topicIds[0];
+    const [topicId] = await topicsByPopularity(world.periodId);
     await corruptStoredCount("rankingsByTopic", topicId);
     const job = await enqueue("checkConsistency", { periodId: world.periodId });
     const result = await job.waitUntilFinished(queueEvents, 60_000);
