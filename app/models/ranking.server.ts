@@ -1,8 +1,9 @@
-import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { rankingBatches, rankings, rankingStates, selectionPeriods, topics } from "../../drizzle/schema";
 import { withTransaction, type Database, type Executor, type Transaction } from "../db.server";
 import { recordEvent } from "./event.server";
 import {
+  affectedTopicIds,
   applyRankingUpdates,
   invertChanges,
   orderOf,
@@ -16,19 +17,43 @@ export type RankingResult = {
   order: string[];
   version: number;
   changes: RankingChange[];
+  /** Topics whose set of positions changed: the ones whose metrics need recomputing. */
+  affectedTopicIds: string[];
   /** True when this batch id had already been applied and its stored answer is returned. */
   replayed: boolean;
 };
 
+export type RankingErrorCode =
+  | "invalid-batch"
+  | "unknown-topic"
+  | "period-not-found"
+  | "period-not-open"
+  | "stale-version"
+  | "nothing-to-undo"
+  | "batch-id-reused";
+
+const STATUS: Record<RankingErrorCode, 400 | 404 | 409> = {
+  "invalid-batch": 400,
+  "unknown-topic": 400,
+  "period-not-found": 404,
+  "period-not-open": 409,
+  "stale-version": 409,
+  "nothing-to-undo": 409,
+  "batch-id-reused": 409,
+};
+
 /** A failure the student can act on; `status` is the HTTP status to answer with. */
 export class RankingError extends Error {
+  readonly status: 400 | 404 | 409;
   constructor(
+    readonly code: RankingErrorCode,
     message: string,
-    readonly status: 400 | 404 | 409,
+    /** With "stale-version": the saved ranking the page should adopt. */
     readonly current?: { order: string[]; version: number },
   ) {
     super(message);
     this.name = "RankingError";
+    this.status = STATUS[code];
   }
 }
 
@@ -80,9 +105,14 @@ async function requireOpenPeriod(tx: Transaction, periodId: string) {
     .from(selectionPeriods)
     .where(eq(selectionPeriods.id, periodId))
     .for("share");
-  if (!period) throw new RankingError("That selection period does not exist.", 404);
+  if (!period) throw new RankingError("period-not-found", "That selection period does not exist.");
   if (period.status !== "open") {
-    throw new RankingError(`The selection period is ${period.status}; rankings can no longer be changed.`, 409);
+    throw new RankingError(
+      "period-not-open",
+      period.status === "draft"
+        ? "The selection period has not opened yet; rankings cannot be changed."
+        : `The selection period is ${period.status}; rankings can no longer be changed.`,
+    );
   }
 }
 
@@ -156,8 +186,8 @@ export async function applyRankingBatch({
     const current = await currentPositions(tx, studentId, periodId);
     if (baseVersion !== null && baseVersion !== version) {
       throw new RankingError(
+        "stale-version",
         "Your ranking was changed elsewhere (another tab or device). The page now shows the saved order.",
-        409,
         { order: orderOf(current), version },
       );
     }
@@ -170,13 +200,13 @@ export async function applyRankingBatch({
       : [];
     const unknown = topicIds.filter((id) => !known.some((row) => row.id === id));
     if (unknown.length > 0) {
-      throw new RankingError(`Not a topic of this selection period: ${unknown.join(", ")}.`, 400);
+      throw new RankingError("unknown-topic", `Not a topic of this selection period: ${unknown.join(", ")}.`);
     }
     let applied: ReturnType<typeof applyRankingUpdates>;
     try {
       applied = applyRankingUpdates(current, updates);
     } catch (error) {
-      if (error instanceof RankingRuleError) throw new RankingError(error.message, 400);
+      if (error instanceof RankingRuleError) throw new RankingError("invalid-batch", error.message);
       throw error;
     }
     return commitChanges(tx, { studentId, periodId, batchId, sessionId, version, kind: "batch", ...applied });
@@ -190,10 +220,16 @@ async function replayedResult(
   const [previous] = await tx.select().from(rankingBatches).where(eq(rankingBatches.batchId, batchId));
   if (!previous) return undefined;
   if (previous.studentId !== studentId || previous.periodId !== periodId) {
-    throw new RankingError("That batch id was already used for another request; send a new batch id.", 409);
+    throw new RankingError("batch-id-reused", "That batch id was already used for another request; send a new batch id.");
   }
-  const { order } = await getStudentRanking({ db: tx, studentId, periodId });
-  return { order, version: previous.version, changes: previous.changes, replayed: true };
+  const order = previous.resultOrder ?? (await getStudentRanking({ db: tx, studentId, periodId })).order;
+  return {
+    order,
+    version: previous.version,
+    changes: previous.changes,
+    affectedTopicIds: affectedTopicIds(previous.changes),
+    replayed: true,
+  };
 }
 
 async function commitChanges(
@@ -222,8 +258,8 @@ async function commitChanges(
 ): Promise<RankingResult> {
   const order = orderOf(next);
   if (changes.length === 0) {
-    await tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version, changes });
-    return { order, version, changes, replayed: false };
+    await tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version, changes, resultOrder: order });
+    return { order, version, changes, affectedTopicIds: [], replayed: false };
   }
   const nextVersion = version + 1;
   await writeChanges(tx, { studentId, periodId, sessionId, changes });
@@ -231,7 +267,9 @@ async function commitChanges(
     .update(rankingStates)
     .set({ version: nextVersion })
     .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId)));
-  await tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version: nextVersion, changes });
+  await tx
+    .insert(rankingBatches)
+    .values({ batchId, studentId, periodId, kind, version: nextVersion, changes, resultOrder: order });
   if (kind === "batch") {
     await recordEvent(tx, {
       type: "RANKINGS_BATCH_UPDATED",
@@ -252,7 +290,7 @@ async function commitChanges(
       payload: { studentId, undoneBatchId: undoes!, updates: changes },
     });
   }
-  return { order, version: nextVersion, changes, replayed: false };
+  return { order, version: nextVersion, changes, affectedTopicIds: affectedTopicIds(changes), replayed: false };
 }
 
 /**
@@ -265,34 +303,38 @@ export async function undoLastBatch({
   periodId,
   batchId,
   sessionId,
+  baseVersion = null,
 }: {
   db: Database;
   studentId: string;
   periodId: string;
   batchId: string;
   sessionId: string;
+  /** The version the page showed, so an undo never reverts a change the student has not seen. */
+  baseVersion?: number | null;
 }): Promise<RankingResult> {
   return withTransaction(db, async (tx) => {
     const replay = await replayedResult(tx, { batchId, studentId, periodId });
     if (replay) return replay;
     await requireOpenPeriod(tx, periodId);
     const version = await lockRankingState(tx, studentId, periodId);
+    const lateReplay = await replayedResult(tx, { batchId, studentId, periodId });
+    if (lateReplay) return lateReplay;
+    const current = await currentPositions(tx, studentId, periodId);
+    if (baseVersion !== null && baseVersion !== version) {
+      throw new RankingError(
+        "stale-version",
+        "Your ranking was changed elsewhere (another tab or device), so nothing was undone. The page now shows the saved order.",
+        { order: orderOf(current), version },
+      );
+    }
     const [last] = await tx
       .select()
       .from(rankingBatches)
-      .where(
-        and(
-          eq(rankingBatches.studentId, studentId),
-          eq(rankingBatches.periodId, periodId),
-          eq(rankingBatches.kind, "batch"),
-          isNull(rankingBatches.undoneBy),
-          sql`jsonb_array_length(${rankingBatches.changes}) > 0`,
-        ),
-      )
+      .where(undoableBatches(studentId, periodId))
       .orderBy(desc(rankingBatches.version))
       .limit(1);
-    if (!last) throw new RankingError("There is nothing to undo.", 409);
-    const current = await currentPositions(tx, studentId, periodId);
+    if (!last) throw new RankingError("nothing-to-undo", "There is nothing left to undo.");
     const inverse = invertChanges(last.changes).map(({ topicId, newPos }) => ({ topicId, position: newPos }));
     const { next, changes } = applyRankingUpdates(current, inverse);
     return commitChanges(tx, {
@@ -307,4 +349,28 @@ export async function undoLastBatch({
       undoes: last.batchId,
     });
   });
+}
+
+function undoableBatches(studentId: string, periodId: string) {
+  return and(
+    eq(rankingBatches.studentId, studentId),
+    eq(rankingBatches.periodId, periodId),
+    eq(rankingBatches.kind, "batch"),
+    isNull(rankingBatches.undoneBy),
+    sql`jsonb_array_length(${rankingBatches.changes}) > 0`,
+  );
+}
+
+/** How many of the student's batches an undo could still revert (for the page's Undo button). */
+export async function countUndoableBatches({
+  db,
+  studentId,
+  periodId,
+}: {
+  db: Executor;
+  studentId: string;
+  periodId: string;
+}): Promise<number> {
+  const [row] = await db.select({ count: count() }).from(rankingBatches).where(undoableBatches(studentId, periodId));
+  return row.count;
 }

@@ -42,6 +42,11 @@ export function applyRankingUpdates(
   }
   const byPosition = new Map<number, string>();
   for (const [topicId, position] of next) {
+    if (position > next.size) {
+      throw new RankingRuleError(
+        `Position ${position} for topic ${topicId} is out of range: the list would hold ${next.size} topic${next.size === 1 ? "" : "s"}.`,
+      );
+    }
     const other = byPosition.get(position);
     if (other !== undefined) {
       throw new RankingRuleError(`Topics ${other} and ${topicId} would both be at position ${position}.`);
@@ -73,6 +78,19 @@ export function diffOrders(from: string[], to: string[]): RankingUpdate[] {
   for (const [topicId, position] of after) if (before.get(topicId) !== position) updates.push({ topicId, position });
   for (const topicId of before.keys()) if (!after.has(topicId)) updates.push({ topicId, position: null });
   return updates;
+}
+
+/** The topics whose position changed (added, moved or removed): whose metrics need recomputing. */
+export function affectedTopicIds(changes: RankingChange[]): string[] {
+  return [...new Set(changes.map((change) => change.topicId))].sort();
+}
+
+/** Moves the item at `from` to index `to` (both 0-based), returning a new array. */
+export function moveItem<T>(items: readonly T[], from: number, to: number): T[] {
+  const next = items.slice();
+  const [item] = next.splice(from, 1);
+  next.splice(to, 0, item);
+  return next;
 }
 
 /** The changes that undo `changes`. */
