@@ -158,9 +158,10 @@ export function RankingList({
                     type="button"
                     className="btn-secondary mt-2 py-1"
                     data-focus-key={`add-${topic.id}`}
+                    aria-label={`Add to my list: ${topic.title}`}
                     onClick={() => apply({ topicId: topic.id, to: order.length }, `handle-${topic.id}`)}
                   >
-                    Add to my list<span className="sr-only">: {topic.title}</span>
+                    Add to my list
                   </button>
                 ) : null}
               </li>
