@@ -20,7 +20,8 @@ export function orderOf(positions: Map<string, number>): string[] {
 /**
  * Applies a batch of updates (position null removes the topic) to the current
  * positions. Throws RankingRuleError when the result would not be a ranking:
- * a topic named twice, a position below 1, duplicate positions or a gap.
+ * a topic named twice, a position below 1, duplicate positions, or a position
+ * past the end of the list (a gap).
  */
 export function applyRankingUpdates(
   current: Map<string, number>,
@@ -42,9 +43,11 @@ export function applyRankingUpdates(
   }
   const byPosition = new Map<number, string>();
   for (const [topicId, position] of next) {
+    // With k distinct positions all within 1..k there can be no gap, so this
+    // one check also catches every gap.
     if (position > next.size) {
       throw new RankingRuleError(
-        `Position ${position} for topic ${topicId} is out of range: the list would hold ${next.size} topic${next.size === 1 ? "" : "s"}.`,
+        `Position ${position} for topic ${topicId} is out of range (it would leave a gap): the list would hold ${next.size} topic${next.size === 1 ? "" : "s"}, at positions 1..${next.size}.`,
       );
     }
     const other = byPosition.get(position);
@@ -52,13 +55,6 @@ export function applyRankingUpdates(
       throw new RankingRuleError(`Topics ${other} and ${topicId} would both be at position ${position}.`);
     }
     byPosition.set(position, topicId);
-  }
-  for (let position = 1; position <= next.size; position++) {
-    if (!byPosition.has(position)) {
-      throw new RankingRuleError(
-        `Positions must run 1..${next.size} without gaps; position ${position} would be empty.`,
-      );
-    }
   }
   const changes: RankingChange[] = [];
   for (const topicId of new Set([...current.keys(), ...next.keys()])) {
