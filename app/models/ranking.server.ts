@@ -1,6 +1,6 @@
 import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { rankingBatches, rankings, rankingStates, selectionPeriods, topics } from "../../drizzle/schema";
-import { withTransaction, type Database, type Executor, type Transaction } from "../db.server";
+import { withTransaction, type Database, type Executor, type Transaction, type TransactionStats } from "../db.server";
 import { recordEvent } from "./event.server";
 import {
   affectedTopicIds,
@@ -88,46 +88,67 @@ async function currentPositions(tx: Transaction, studentId: string, periodId: st
   return new Map(rows.map((row) => [row.topicId, row.position]));
 }
 
-/** Locks the student's ranking state row (creating it at version 0) and returns its version. */
+/**
+ * Locks the student's ranking state row, creating it at version 0, and returns
+ * its version: one statement, since the no-op update takes the row lock.
+ */
 async function lockRankingState(tx: Transaction, studentId: string, periodId: string): Promise<number> {
-  await tx.insert(rankingStates).values({ studentId, periodId }).onConflictDoNothing();
   const [state] = await tx
-    .select({ version: rankingStates.version })
-    .from(rankingStates)
-    .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId)))
-    .for("update");
+    .insert(rankingStates)
+    .values({ studentId, periodId })
+    .onConflictDoUpdate({ target: [rankingStates.studentId, rankingStates.periodId], set: { version: sql`${rankingStates.version}` } })
+    .returning({ version: rankingStates.version });
   return state.version;
 }
 
-async function requireOpenPeriod(tx: Transaction, periodId: string) {
+/**
+ * The period's status, locked against a concurrent close (closing takes FOR
+ * UPDATE, which waits for this lock) so no batch commits into a closed period.
+ */
+async function lockPeriodStatus(tx: Transaction, periodId: string) {
   const [period] = await tx
     .select({ status: selectionPeriods.status })
     .from(selectionPeriods)
     .where(eq(selectionPeriods.id, periodId))
-    .for("share");
-  if (!period) throw new RankingError("period-not-found", "That selection period does not exist.");
-  if (period.status !== "open") {
+    .for("key share");
+  return period?.status;
+}
+
+function requireOpen(status: string | undefined) {
+  if (!status) throw new RankingError("period-not-found", "That selection period does not exist.");
+  if (status !== "open") {
     throw new RankingError(
       "period-not-open",
-      period.status === "draft"
+      status === "draft"
         ? "The selection period has not opened yet; rankings cannot be changed."
-        : `The selection period is ${period.status}; rankings can no longer be changed.`,
+        : `The selection period is ${status}; rankings can no longer be changed.`,
     );
   }
 }
 
-/** Writes the changed rows: deletes removed topics, upserts moved and added ones. */
-async function writeChanges(
+async function knownTopicIds(tx: Transaction, periodId: string, topicIds: string[]): Promise<Set<string>> {
+  if (topicIds.length === 0) return new Set();
+  const rows = await tx
+    .select({ id: topics.id })
+    .from(topics)
+    .where(and(eq(topics.periodId, periodId), inArray(topics.id, topicIds)));
+  return new Set(rows.map((row) => row.id));
+}
+
+/** The statements writing the changed rows: deletes removed topics, upserts moved and added ones. */
+function writeChanges(
   tx: Transaction,
   { studentId, periodId, sessionId, changes }: { studentId: string; periodId: string; sessionId: string; changes: RankingChange[] },
 ) {
   const removed = changes.filter((change) => change.newPos === null).map((change) => change.topicId);
   const placed = changes.filter((change) => change.newPos !== null);
+  const writes: Promise<unknown>[] = [];
   if (removed.length > 0) {
-    await tx.delete(rankings).where(and(eq(rankings.studentId, studentId), inArray(rankings.topicId, removed)));
+    writes.push(tx.delete(rankings).where(and(eq(rankings.studentId, studentId), inArray(rankings.topicId, removed))));
   }
   if (placed.length > 0) {
-    await tx
+    writes.push(
+      tx
       .insert(rankings)
       .values(
         placed.map((change) => ({
@@ -147,8 +168,10 @@ async function writeChanges(
           sessionId: sql`excluded.session_id`,
           updatedAt: sql`now()`,
         },
-      });
+      }),
+    );
   }
+  return writes;
 }
 
 /**
@@ -165,6 +188,7 @@ export async function applyRankingBatch({
   sessionId,
   baseVersion,
   updates,
+  stats,
 }: {
   db: Database;
   studentId: string;
@@ -174,16 +198,27 @@ export async function applyRankingBatch({
   /** The version the page's order was based on; null applies on top of whatever is current. */
   baseVersion: number | null;
   updates: RankingUpdate[];
+  /** Counts the transaction's retries (serialization failures, deadlocks), for benchmarks. */
+  stats?: TransactionStats;
 }): Promise<RankingResult> {
+  // Statements that do not depend on each other are issued together: postgres.js
+  // pipelines them on the transaction's connection, saving round trips.
   return withTransaction(db, async (tx) => {
-    const replay = await replayedResult(tx, { batchId, studentId, periodId });
+    const [replay, status] = await Promise.all([
+      replayedResult(tx, { batchId, studentId, periodId }),
+      lockPeriodStatus(tx, periodId),
+    ]);
     if (replay) return replay;
-    await requireOpenPeriod(tx, periodId);
+    requireOpen(status);
     const version = await lockRankingState(tx, studentId, periodId);
-    // A concurrent request with the same batch id may have committed while we waited for the lock.
-    const lateReplay = await replayedResult(tx, { batchId, studentId, periodId });
+    const topicIds = [...new Set(updates.map((update) => update.topicId))];
+    // The replay check again: a request with the same batch id may have committed while we waited for the lock.
+    const [lateReplay, current, known] = await Promise.all([
+      replayedResult(tx, { batchId, studentId, periodId }),
+      currentPositions(tx, studentId, periodId),
+      knownTopicIds(tx, periodId, topicIds),
+    ]);
     if (lateReplay) return lateReplay;
-    const current = await currentPositions(tx, studentId, periodId);
     if (baseVersion !== null && baseVersion !== version) {
       throw new RankingError(
         "stale-version",
@@ -191,14 +226,7 @@ export async function applyRankingBatch({
         { order: orderOf(current), version },
       );
     }
-    const topicIds = [...new Set(updates.map((update) => update.topicId))];
-    const known = topicIds.length
-      ? await tx
-          .select({ id: topics.id })
-          .from(topics)
-          .where(and(eq(topics.periodId, periodId), inArray(topics.id, topicIds)))
-      : [];
-    const unknown = topicIds.filter((id) => !known.some((row) => row.id === id));
+    const unknown = topicIds.filter((id) => !known.has(id));
     if (unknown.length > 0) {
       throw new RankingError("unknown-topic", `Not a topic of this selection period: ${unknown.join(", ")}.`);
     }
@@ -210,7 +238,7 @@ export async function applyRankingBatch({
       throw error;
     }
     return commitChanges(tx, { studentId, periodId, batchId, sessionId, version, kind: "batch", ...applied });
-  });
+  }, { stats });
 }
 
 async function replayedResult(
@@ -262,34 +290,32 @@ async function commitChanges(
     return { order, version, changes, affectedTopicIds: [], replayed: false };
   }
   const nextVersion = version + 1;
-  await writeChanges(tx, { studentId, periodId, sessionId, changes });
-  await tx
-    .update(rankingStates)
-    .set({ version: nextVersion })
-    .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId)));
-  await tx
-    .insert(rankingBatches)
-    .values({ batchId, studentId, periodId, kind, version: nextVersion, changes, resultOrder: order });
-  if (kind === "batch") {
-    await recordEvent(tx, {
-      type: "RANKINGS_BATCH_UPDATED",
-      actorId: studentId,
-      actorType: "student",
-      sessionId,
-      periodId,
-      payload: { studentId, batchId, sessionId, updates: changes },
-    });
-  } else {
-    await tx.update(rankingBatches).set({ undoneBy: batchId }).where(eq(rankingBatches.batchId, undoes!));
-    await recordEvent(tx, {
-      type: "RANKINGS_UNDONE",
-      actorId: studentId,
-      actorType: "student",
-      sessionId,
-      periodId,
-      payload: { studentId, undoneBatchId: undoes!, updates: changes },
-    });
-  }
+  await Promise.all([
+    ...writeChanges(tx, { studentId, periodId, sessionId, changes }),
+    tx
+      .update(rankingStates)
+      .set({ version: nextVersion })
+      .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId))),
+    tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version: nextVersion, changes, resultOrder: order }),
+    kind === "batch"
+      ? recordEvent(tx, {
+          type: "RANKINGS_BATCH_UPDATED",
+          actorId: studentId,
+          actorType: "student",
+          sessionId,
+          periodId,
+          payload: { studentId, batchId, sessionId, updates: changes },
+        })
+      : recordEvent(tx, {
+          type: "RANKINGS_UNDONE",
+          actorId: studentId,
+          actorType: "student",
+          sessionId,
+          periodId,
+          payload: { studentId, undoneBatchId: undoes!, updates: changes },
+        }),
+    ...(kind === "undo" ? [tx.update(rankingBatches).set({ undoneBy: batchId }).where(eq(rankingBatches.batchId, undoes!))] : []),
+  ]);
   return { order, version: nextVersion, changes, affectedTopicIds: affectedTopicIds(changes), replayed: false };
 }
 
@@ -314,13 +340,18 @@ export async function undoLastBatch({
   baseVersion?: number | null;
 }): Promise<RankingResult> {
   return withTransaction(db, async (tx) => {
-    const replay = await replayedResult(tx, { batchId, studentId, periodId });
+    const [replay, status] = await Promise.all([
+      replayedResult(tx, { batchId, studentId, periodId }),
+      lockPeriodStatus(tx, periodId),
+    ]);
     if (replay) return replay;
-    await requireOpenPeriod(tx, periodId);
+    requireOpen(status);
     const version = await lockRankingState(tx, studentId, periodId);
-    const lateReplay = await replayedResult(tx, { batchId, studentId, periodId });
+    const [lateReplay, current] = await Promise.all([
+      replayedResult(tx, { batchId, studentId, periodId }),
+      currentPositions(tx, studentId, periodId),
+    ]);
     if (lateReplay) return lateReplay;
-    const current = await currentPositions(tx, studentId, periodId);
     if (baseVersion !== null && baseVersion !== version) {
       throw new RankingError(
         "stale-version",
