@@ -2,6 +2,7 @@ import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { rankingBatches, rankings, rankingStates, selectionPeriods, topics } from "../../drizzle/schema";
 import { withTransaction, type Database, type Executor, type Transaction, type TransactionStats } from "../db.server";
 import { recordEvent } from "./event.server";
+import { maintainRankingAggregates, type RankingAggregateRow } from "./ranking-aggregates.server";
 import {
   affectedTopicIds,
   applyRankingUpdates,
@@ -189,6 +190,7 @@ export async function applyRankingBatch({
   baseVersion,
   updates,
   stats,
+  maintainAggregates = true,
 }: {
   db: Database;
   studentId: string;
@@ -200,6 +202,11 @@ export async function applyRankingBatch({
   updates: RankingUpdate[];
   /** Counts the transaction's retries (serialization failures, deadlocks), for benchmarks. */
   stats?: TransactionStats;
+  /**
+   * Only for the benchmark's baseline: false skips the aggregates, leaving them
+   * out of step with the rankings until the consistency repair runs.
+   */
+  maintainAggregates?: boolean;
 }): Promise<RankingResult> {
   // Statements that do not depend on each other are issued together: postgres.js
   // pipelines them on the transaction's connection, saving round trips.
@@ -237,7 +244,16 @@ export async function applyRankingBatch({
       if (error instanceof RankingRuleError) throw new RankingError("invalid-batch", error.message);
       throw error;
     }
-    return commitChanges(tx, { studentId, periodId, batchId, sessionId, version, kind: "batch", ...applied });
+    return commitChanges(tx, {
+      studentId,
+      periodId,
+      batchId,
+      sessionId,
+      version,
+      kind: "batch",
+      maintainAggregates,
+      ...applied,
+    });
   }, { stats });
 }
 
@@ -272,6 +288,7 @@ async function commitChanges(
     next,
     changes,
     undoes,
+    maintainAggregates = true,
   }: {
     studentId: string;
     periodId: string;
@@ -282,6 +299,7 @@ async function commitChanges(
     next: Map<string, number>;
     changes: RankingChange[];
     undoes?: string;
+    maintainAggregates?: boolean;
   },
 ): Promise<RankingResult> {
   const order = orderOf(next);
@@ -290,8 +308,16 @@ async function commitChanges(
     return { order, version, changes, affectedTopicIds: [], replayed: false };
   }
   const nextVersion = version + 1;
+  const row = (topicId: string, position: number | null): RankingAggregateRow[] =>
+    position === null ? [] : [{ studentId, topicId, periodId, position }];
   await Promise.all([
     ...writeChanges(tx, { studentId, periodId, sessionId, changes }),
+    maintainAggregates
+      ? maintainRankingAggregates(tx, {
+          before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
+          after: changes.flatMap((change) => row(change.topicId, change.newPos)),
+        })
+      : undefined,
     tx
       .update(rankingStates)
       .set({ version: nextVersion })

@@ -56,7 +56,9 @@ async function snapshot() {
       'rankings', (select coalesce(json_agg(r order by r.student_id, r.topic_id), '[]') from (select student_id, topic_id, position, previous_position from rankings) r),
       'states', (select coalesce(json_agg(s order by s.student_id, s.period_id), '[]') from ranking_states s),
       'batches', (select count(*) from ranking_batches),
-      'events', (select coalesce(max(id), 0) from events)
+      'events', (select coalesce(max(id), 0) from events),
+      'aggregateNodes', (select coalesce(json_agg(n order by n.id), '[]') from (select id, keys, sums, count, totals from aggregate_nodes) n),
+      'aggregateTrees', (select count(*) from aggregate_trees)
     )::text as state`);
   return result[0].state;
 }

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db.server";
 import { diffOrders, orderOf, replayChanges, type RankingChange } from "~/models/ranking";
+import { rankingsByStudent, rankingsByTopic } from "~/models/ranking-aggregates.server";
 import { applyRankingBatch, getStudentRanking, RankingError, undoLastBatch, type RankingResult } from "~/models/ranking.server";
 import { makeOpenPeriod, makeUser } from "../support/factories";
 
@@ -165,6 +166,46 @@ describe("hundreds of random batches from concurrent students with two tabs each
       expect(orderOf(rebuilt.get(studentId) ?? new Map())).toEqual(order);
       // One version per change that reached the table: no batch applied twice, none lost.
       expect(events.filter((event) => event.payload.studentId === studentId)).toHaveLength(version);
+    }
+  });
+
+  it("keeps every topic's rankingsByTopic count and sums equal to plain SQL, and every tree valid", async () => {
+    const db = getDb();
+    const expected = await db.execute<{ topic_id: string; n: number; s: number; s2: number }>(sql`
+      select t.id as topic_id, count(r.position)::int as n, coalesce(sum(r.position), 0)::int as s,
+             coalesce(sum(r.position * r.position), 0)::int as s2
+      from topics t left join rankings r on r.topic_id = t.id
+      where t.period_id = ${period.period.id} group by t.id`);
+    expect(expected.some((row) => row.n > 0)).toBe(true);
+    const namespaces = expected.map((row) => ({ namespace: row.topic_id }));
+    const [counts, sums] = await Promise.all([rankingsByTopic.countBatch(db, namespaces), rankingsByTopic.sumBatch(db, namespaces)]);
+    expect(expected.map((_, index) => ({ n: counts[index], s: sums[index][0], s2: sums[index][1] }))).toEqual(
+      expected.map(({ n, s, s2 }) => ({ n, s, s2 })),
+    );
+    for (const { topic_id } of expected) {
+      const report = await rankingsByTopic.validate(db, topic_id);
+      expect(report.problems).toEqual([]);
+      expect(report.ok).toBe(true);
+    }
+    // The distribution (students per position) comes from key ranges of the same tree.
+    const [busiest] = [...expected].sort((a, b) => b.n - a.n);
+    const firstChoices = await rankingsByTopic.count(db, { namespace: busiest.topic_id, bounds: { eq: 1 } });
+    const [sqlFirst] = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from rankings where topic_id = ${busiest.topic_id} and position = 1`,
+    );
+    expect(firstChoices).toBe(sqlFirst.n);
+  });
+
+  it("keeps every student's rankingsByStudent tree equal to their ranking, in order", async () => {
+    const db = getDb();
+    for (const studentId of studentIds) {
+      const namespace = `${period.period.id}:${studentId}`;
+      const { order } = await getStudentRanking({ db, studentId, periodId: period.period.id });
+      const items = [];
+      for await (const item of rankingsByStudent.iter(db, { namespace })) items.push(item);
+      expect(items.map((item) => item.id)).toEqual(order);
+      expect(await rankingsByStudent.sum(db, { namespace })).toEqual([(order.length * (order.length + 1)) / 2]);
+      expect((await rankingsByStudent.validate(db, namespace)).ok).toBe(true);
     }
   });
 
