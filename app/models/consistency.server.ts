@@ -219,40 +219,19 @@ async function verifyInSnapshot(tx: Transaction, periodId: string | undefined): 
   };
 }
 
-/**
- * Reads a topic tree's source rows under locks that keep every concurrent
- * ranking save out until the rebuild commits: the topic row FOR UPDATE
- * conflicts with the foreign-key check of a new ranking row of the topic,
- * and the existing rows FOR UPDATE with any move or removal.
- */
-async function lockedTopicRows(tx: Transaction, topicId: string): Promise<RankingAggregateRow[]> {
+async function topicRows(tx: Transaction, topicId: string): Promise<RankingAggregateRow[]> {
   if (!UUID.test(topicId)) return [];
-  await tx.execute(sql`select 1 from topics where id = ${topicId} for update`);
   return tx.execute<RankingAggregateRow>(sql`
     select student_id as "studentId", topic_id as "topicId", period_id as "periodId", position
-    from rankings where topic_id = ${topicId} for update`);
+    from rankings where topic_id = ${topicId}`);
 }
 
-/**
- * A student tree's source rows, read after locking the student's ranking
- * state row: every ranking batch of that student takes the same lock first.
- */
-async function lockedStudentRows(tx: Transaction, namespace: string): Promise<RankingAggregateRow[]> {
+async function studentRows(tx: Transaction, namespace: string): Promise<RankingAggregateRow[]> {
   const student = parseStudentNamespace(namespace);
   if (!student) return [];
-  const { periodId, studentId } = student;
-  await tx.execute(sql`
-    insert into ranking_states (student_id, period_id)
-    select ${studentId}, ${periodId}
-    where exists (select 1 from users where id = ${studentId})
-      and exists (select 1 from selection_periods where id = ${periodId})
-    on conflict do nothing`);
-  await tx.execute(
-    sql`select 1 from ranking_states where student_id = ${studentId} and period_id = ${periodId} for update`
-  );
   return tx.execute<RankingAggregateRow>(sql`
     select student_id as "studentId", topic_id as "topicId", period_id as "periodId", position
-    from rankings where student_id = ${studentId} and period_id = ${periodId}`);
+    from rankings where student_id = ${student.studentId} and period_id = ${student.periodId}`);
 }
 
 /** The rows' items as the aggregate itself derives them, in the tree's order. */
@@ -263,7 +242,17 @@ function sortedItems(aggregate: RankingAggregateName, rows: RankingAggregateRow[
     .sort((a, b) => compareKeys(a.key, b.key) || byCodePoint(a.id, b.id));
 }
 
-/** Rebuilds one namespace from the rankings table, in one transaction, under the source rows' locks. */
+/**
+ * Rebuilds one namespace from the rankings table in one transaction.
+ *
+ * Emptying the tree first takes its root exclusively, and every save that
+ * changes this namespace's rows must lock that root before it commits (its
+ * rows and its aggregate ops commit together). So once the lock is held, the
+ * rows read next (read committed: a fresh snapshot per statement) are exactly
+ * what the aggregate must hold, and a save still in flight waits, then applies
+ * its ops to the rebuilt tree. Locking the root rather than the rows also
+ * keeps the repair's lock order the same as a save's, so the two cannot deadlock.
+ */
 export async function rebuildNamespace({
   db,
   aggregate,
@@ -274,8 +263,8 @@ export async function rebuildNamespace({
   namespace: string;
 }): Promise<RepairedNamespace> {
   return withTransaction(db, async (tx) => {
-    const rows =
-      aggregate === "rankingsByTopic" ? await lockedTopicRows(tx, namespace) : await lockedStudentRows(tx, namespace);
+    await INSTANCES[aggregate].clear(tx, { namespace });
+    const rows = aggregate === "rankingsByTopic" ? await topicRows(tx, namespace) : await studentRows(tx, namespace);
     const items = sortedItems(aggregate, rows);
     await INSTANCES[aggregate].buildFromSorted(tx, namespace, items);
     return { aggregate, namespace, items: items.length };

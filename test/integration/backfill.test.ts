@@ -9,6 +9,7 @@ import { REPO_ROOT } from "../../scripts/lib/paths";
 import { getDb, withTransaction } from "~/db.server";
 import { getEnv } from "~/env.server";
 import { backfillPreferences, backfillBatchId } from "~/models/backfill.server";
+import { verifyAggregates } from "~/models/consistency.server";
 import { closePeriod } from "~/models/period.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { ensureStudents } from "~/models/seed.server";
@@ -150,6 +151,10 @@ describe("backfillPreferences", () => {
       expect(problem.topicIds.length).toBeGreaterThan(0);
     }
     await expectRankingsEqual(fixture);
+    // Both aggregates were maintained by the ranking model: every count and sum equals SQL and every tree is valid.
+    const verified = await verifyAggregates({ db: getDb(), periodId: fixture.periodId });
+    expect(verified).toMatchObject({ checkedTopics: fixture.topicIds.length, checkedStudents: voters });
+    expect([verified.differences, verified.invalidTrees]).toEqual([[], []]);
     expect(await eventCount("PREFERENCES_BACKFILLED", fixture.periodId)).toBe(voters);
     // One ranking batch per voter: the rows that committed before the crash were not applied twice.
     expect(await eventCount("RANKINGS_BATCH_UPDATED", fixture.periodId)).toBe(voters);

@@ -10,6 +10,7 @@ import { getDb } from "~/db.server";
 import { getEnv } from "~/env.server";
 import {
   findStaleTopics,
+  rebuildNamespace,
   repairAggregates,
   runConsistencyCheck,
   verifyAggregates,
@@ -173,25 +174,50 @@ describe("verifyAggregates and repairAggregates", () => {
     expect(wrongNamespaces(await verifyAggregates({ db: getDb() }))).toEqual(CLEAN);
   });
 
-  it("loses no concurrent save while it rebuilds a topic", async () => {
-    const [topicId] = await topicsByPopularity(world.periodId);
+  it("loses no concurrent save while it rebuilds topic and student trees over and over", async () => {
+    const [topicId, secondTopicId] = await topicsByPopularity(world.periodId);
     await corruptStoredCount("rankingsByTopic", topicId);
+    const savers = world.studentIds.slice(0, 24);
     const random = generator(99);
-    const saves = world.studentIds.slice(0, 30).map(async (studentId) => {
-      const order = [...world.topicIds].sort(() => random() - 0.5);
-      const current = await getStudentRanking({ db: getDb(), studentId, periodId: world.periodId });
-      return applyRankingBatch({
-        db: getDb(),
-        studentId,
-        periodId: world.periodId,
-        batchId: randomUUID(),
-        sessionId: "concurrent",
-        baseVersion: current.version,
-        updates: order.map((id, index) => ({ topicId: id, position: index + 1 })),
-      });
+    let saving = true;
+    const saves = savers.map(async (studentId) => {
+      for (let round = 0; round < 6; round++) {
+        const current = await getStudentRanking({ db: getDb(), studentId, periodId: world.periodId });
+        const order = [...world.topicIds].sort(() => random() - 0.5).slice(0, 2 + Math.floor(random() * 4));
+        await applyRankingBatch({
+          db: getDb(),
+          studentId,
+          periodId: world.periodId,
+          batchId: randomUUID(),
+          sessionId: "concurrent",
+          baseVersion: current.version,
+          updates: [
+            ...order.map((id, index) => ({ topicId: id, position: index + 1 })),
+            ...current.order.filter((id) => !order.includes(id)).map((id) => ({ topicId: id, position: null })),
+          ],
+        });
+      }
     });
-    const repairs = [repairAggregates({ db: getDb(), periodId: world.periodId }), repairAggregates({ db: getDb() })];
-    await Promise.all([...saves, ...repairs]);
+    const rebuilds = (async () => {
+      let count = 0;
+      while (saving || count === 0) {
+        await Promise.all([
+          rebuildNamespace({ db: getDb(), aggregate: "rankingsByTopic", namespace: topicId }),
+          rebuildNamespace({ db: getDb(), aggregate: "rankingsByTopic", namespace: secondTopicId }),
+          rebuildNamespace({
+            db: getDb(),
+            aggregate: "rankingsByStudent",
+            namespace: `${world.periodId}:${savers[count % savers.length]}`,
+          }),
+        ]);
+        count++;
+      }
+      return count;
+    })();
+    await Promise.all(saves).finally(() => {
+      saving = false;
+    });
+    expect(await rebuilds).toBeGreaterThan(2);
     expect(wrongNamespaces(await verifyAggregates({ db: getDb() }))).toEqual(CLEAN);
   });
 });
