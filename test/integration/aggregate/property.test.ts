@@ -158,9 +158,10 @@ describe.each([
 ])("random write sequences against a sorted array (maxNodeSize $maxNodeSize, rootLazy $rootLazy)", (settings) => {
   test("every read matches the reference and every invariant holds", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 3, maxLength: 18 }), fc.array(boundsArb, { minLength: 2, maxLength: 4 }), async (steps, queries) => {
+      fc.asyncProperty(fc.array(stepArb, { minLength: 3, maxLength: 18 }), fc.array(boundsArb, { minLength: 2, maxLength: 4 }), fc.constantFrom(0, 4), async (steps, queries, rebuildFactor) => {
         const db = getDb();
-        const agg = new DirectAggregate({ name: `prop${run++}`, channels: 2, ...settings });
+        // rebuildFactor 0 keeps every batch on the item-by-item path; 4 sends large batches through the rewrite.
+        const agg = new DirectAggregate({ name: `prop${run++}`, channels: 2, rebuildFactor, ...settings });
         const references = new Map(NAMESPACES.map((ns) => [ns, new SortedReference()]));
         for (const step of steps) {
           const ops: WriteOp[] =
