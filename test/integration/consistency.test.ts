@@ -211,6 +211,8 @@ describe("verifyAggregates and repairAggregates", () => {
           }),
         ]);
         count++;
+        // Repairs are rare in production; back-to-back rebuilds would mostly measure deadlock retries.
+        await new Promise((resolve) => setTimeout(resolve, 50));
       }
       return count;
     })();
