@@ -38,7 +38,7 @@ export function backfillBatchId(row: { studentId: string; periodId: string; last
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(
     20,
-    32
+    32,
   )}`;
 }
 
@@ -52,7 +52,7 @@ function pendingCondition(periodId: string | undefined): SQL {
 
 async function countPending(db: Database, periodId: string | undefined): Promise<number> {
   const [row] = await db.execute<{ n: number }>(
-    sql`select count(*)::int as n from preferences p where ${pendingCondition(periodId)}`
+    sql`select count(*)::int as n from preferences p where ${pendingCondition(periodId)}`,
   );
   return row.n;
 }
@@ -63,7 +63,7 @@ async function nextPage(
     periodId,
     after,
     limit,
-  }: { periodId?: string; after: { periodId: string; studentId: string } | null; limit: number }
+  }: { periodId?: string; after: { periodId: string; studentId: string } | null; limit: number },
 ): Promise<PendingRow[]> {
   const rows = await db.execute<{
     student_id: string;
@@ -156,11 +156,14 @@ export async function backfillPreferences({
   db,
   periodId,
   batchSize = 200,
+  concurrency = 4,
   onProgress,
 }: {
   db: Database;
   periodId?: string;
   batchSize?: number;
+  /** Rows of a page applied at once. */
+  concurrency?: number;
   onProgress?: (progress: BackfillProgress) => void | Promise<void>;
 }): Promise<BackfillReport> {
   const progress: BackfillProgress = {
@@ -178,39 +181,45 @@ export async function backfillPreferences({
     after = { periodId: page[page.length - 1].periodId, studentId: page[page.length - 1].studentId };
     const state = await loadPageState(db, page);
     const finished: { row: PendingRow; outcome: "applied" | "unchanged"; batchId: string | null }[] = [];
-    for (const row of page) {
-      const problem = legacyRowProblem(row, state.topicPeriods);
-      const batchId = backfillBatchId(row);
-      if (problem) {
-        problems.push({ ...row, reason: problem });
-        progress.rejected++;
-      } else if (sameOrder(state.orderOf(row), row.topicIds)) {
-        // Equal already: either never needed, or applied by a run that stopped before its checkpoint.
-        const applied = state.existingBatches.has(batchId);
-        finished.push({ row, outcome: applied ? "applied" : "unchanged", batchId: applied ? batchId : null });
-        progress[applied ? "applied" : "unchanged"]++;
-      } else {
-        try {
-          await applyRankingBatch({
-            db,
-            studentId: row.studentId,
-            periodId: row.periodId,
-            batchId,
-            sessionId: BACKFILL_SESSION,
-            baseVersion: state.versionOf(row),
-            updates: diffOrders(state.orderOf(row), row.topicIds),
-          });
-          finished.push({ row, outcome: "applied", batchId });
-          progress.applied++;
-        } catch (error) {
-          if (!(error instanceof RankingError)) throw error;
-          problems.push({ ...row, reason: error.message });
+    let next = 0;
+    const work = async () => {
+      while (next < page.length) {
+        const row = page[next++];
+        const problem = legacyRowProblem(row, state.topicPeriods);
+        const batchId = backfillBatchId(row);
+        if (problem) {
+          problems.push({ ...row, reason: problem });
           progress.rejected++;
+        } else if (sameOrder(state.orderOf(row), row.topicIds)) {
+          // Equal already: either never needed, or applied by a run that stopped before its checkpoint.
+          const applied = state.existingBatches.has(batchId);
+          finished.push({ row, outcome: applied ? "applied" : "unchanged", batchId: applied ? batchId : null });
+          progress[applied ? "applied" : "unchanged"]++;
+        } else {
+          try {
+            await applyRankingBatch({
+              db,
+              studentId: row.studentId,
+              periodId: row.periodId,
+              batchId,
+              sessionId: BACKFILL_SESSION,
+              baseVersion: state.versionOf(row),
+              updates: diffOrders(state.orderOf(row), row.topicIds),
+            });
+            finished.push({ row, outcome: "applied", batchId });
+            progress.applied++;
+          } catch (error) {
+            if (!(error instanceof RankingError)) throw error;
+            problems.push({ ...row, reason: error.message });
+            progress.rejected++;
+          }
         }
+        progress.done++;
+        await onProgress?.({ ...progress });
       }
-      progress.done++;
-      await onProgress?.({ ...progress });
-    }
+    };
+    // Different students' batches touch different rows and student trees, so a few run side by side.
+    await Promise.all(Array.from({ length: Math.min(concurrency, page.length) }, work));
     await recordCheckpoints(db, finished);
   }
   return { ...progress, problems };
@@ -218,7 +227,7 @@ export async function backfillPreferences({
 
 async function recordCheckpoints(
   db: Database,
-  finished: { row: PendingRow; outcome: "applied" | "unchanged"; batchId: string | null }[]
+  finished: { row: PendingRow; outcome: "applied" | "unchanged"; batchId: string | null }[],
 ) {
   if (finished.length === 0) return;
   await withTransaction(db, async (tx) => {
@@ -232,7 +241,7 @@ async function recordCheckpoints(
           lastUpdated: row.lastUpdated,
           outcome,
           batchId,
-        }))
+        })),
       )
       .onConflictDoUpdate({
         target: [preferenceBackfills.studentId, preferenceBackfills.periodId],

@@ -115,6 +115,8 @@ describe("backfillPreferences", () => {
         db: getDb(),
         periodId: fixture.periodId,
         batchSize: 20,
+        // One row at a time, so exactly what committed before the crash is known.
+        concurrency: 1,
         onProgress: (progress) => {
           seen.push(progress.done);
           expect(progress.total).toBe(total);
