@@ -211,3 +211,4 @@ export const rankingBatches = pgTable(
   },
   (t) => [index("ranking_batches_student_idx").on(t.studentId, t.periodId, t.version)],
 );
+export * from "./admin";
