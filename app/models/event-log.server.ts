@@ -7,6 +7,13 @@ import { EVENT_TYPES } from "./events";
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === "" || value === null ? undefined : value), schema.optional());
 
+// datetime-local inputs carry no zone; the page labels them as UTC.
+const utcDate = (message: string) =>
+  z.preprocess(
+    (value) => (typeof value === "string" && !/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? `${value}Z` : value),
+    z.coerce.date(message),
+  );
+
 /** The event-log filters as they arrive in the query string; shared by the page and the exports. */
 export const EventFilterSchema = z
   .object({
@@ -14,8 +21,8 @@ export const EventFilterSchema = z
     actor: optional(z.string().trim().max(320)),
     actorType: optional(z.enum(["student", "admin", "system"], "Choose student, admin or system.")),
     session: optional(z.string().trim().max(200)),
-    from: optional(z.coerce.date("Enter a valid start time.")),
-    to: optional(z.coerce.date("Enter a valid end time.")),
+    from: optional(utcDate("Enter a valid start time.")),
+    to: optional(utcDate("Enter a valid end time.")),
     before: optional(z.coerce.number().int().positive("Invalid page cursor.")),
   })
   .refine((filter) => !filter.from || !filter.to || filter.from < filter.to, {
