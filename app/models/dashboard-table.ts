@@ -43,7 +43,7 @@ export function sortMetricRows<T extends SortableRow>(rows: T[], column: MetricC
     if (left === null || right === null) {
       if (left !== right) return left === null ? 1 : -1;
     } else if (left !== right) {
-      const order = typeof left === "string" ? left.localeCompare(String(right)) : left < right ? -1 : 1;
+      const order = typeof left === "string" || typeof right === "string" ? String(left).localeCompare(String(right)) : left < right ? -1 : 1;
       return sign * order;
     }
     return String(a.title).localeCompare(String(b.title)) || a.topicId.localeCompare(b.topicId);
