@@ -213,3 +213,4 @@ export const rankingBatches = pgTable(
   },
   (t) => [index("ranking_batches_student_idx").on(t.studentId, t.periodId, t.version)],
 );
+export * from "./aggregate";
