@@ -33,7 +33,8 @@ function channelPrefix() {
 }
 
 export async function publishMetricsChanged({ periodId, topicIds }: { periodId: string; topicIds: string[] }): Promise<void> {
-  hub.publisher ??= createRedis("producer");
+  // Runs in the worker, which cannot work without Redis anyway: wait for the connection rather than fail the job.
+  hub.publisher ??= createRedis("worker");
   await hub.publisher.publish(`${channelPrefix()}${periodId}`, JSON.stringify({ topicIds }));
 }
 
