@@ -1,5 +1,7 @@
 import type { Job } from "bullmq";
 import { getDb, withTransaction } from "../app/db.server";
+import { recomputeTopicMetrics } from "../app/models/metrics.server";
+import { publishMetricsChanged } from "../app/models/metrics-live.server";
 import { closeDuePeriods } from "../app/models/period.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
@@ -10,6 +12,19 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
   closeDuePeriods: async () => {
     const closed = await withTransaction(getDb(), (tx) => closeDuePeriods({ tx }));
     return { closed };
+  },
+  recomputeTopicMetrics: async ({ topicId }, job) => {
+    // The job id and creation time identify the recompute, so a retry after a
+    // crash recognises the trend point and event its first attempt committed.
+    const result = await recomputeTopicMetrics({
+      db: getDb(),
+      topicId,
+      recomputeId: job.id!,
+      requestedAt: new Date(job.timestamp),
+    });
+    if (!result) return { missing: true };
+    await publishMetricsChanged({ periodId: result.periodId, topicIds: [topicId] });
+    return { studentCount: result.view.studentCount, averagePosition: result.view.averagePosition, replayed: result.replayed };
   },
 };
 

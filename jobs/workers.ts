@@ -13,13 +13,15 @@ async function processJob(job: Job) {
 }
 
 /** Starts one BullMQ worker per queue and registers the recurring schedules. */
-export async function startWorkers(options: { concurrency?: number } = {}) {
+export async function startWorkers(options: { concurrency?: number; lockDuration?: number; stalledInterval?: number } = {}) {
   const { QUEUE_PREFIX } = getEnv();
   const workers = QUEUE_NAMES.map((name) => {
     const worker = new Worker(name, processJob, {
       connection: createRedis("worker"),
       prefix: QUEUE_PREFIX,
       concurrency: options.concurrency ?? 4,
+      ...(options.lockDuration ? { lockDuration: options.lockDuration } : {}),
+      ...(options.stalledInterval ? { stalledInterval: options.stalledInterval } : {}),
     });
     worker.on("error", (error) => console.error(`worker ${name}: ${error.message}`));
     worker.on("failed", (job, error) => console.error(`job ${name}/${job?.name} ${job?.id} failed: ${error.message}`));
