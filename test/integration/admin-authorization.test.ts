@@ -16,6 +16,7 @@ const ADMIN_ROUTES = [
   "admin.periods.new.tsx",
   "admin.periods.$periodId._index.tsx",
   "admin.periods.$periodId.edit.tsx",
+  "admin.periods.$periodId.dashboard.tsx",
   "admin.periods.$periodId.topics._index.tsx",
   "admin.periods.$periodId.topics.$topicId.tsx",
   "admin.periods.$periodId.topics.import.tsx",

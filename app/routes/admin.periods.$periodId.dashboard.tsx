@@ -1,0 +1,141 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData, useRevalidator, useSearchParams } from "@remix-run/react";
+import { useEffect, useRef } from "react";
+import { z } from "zod";
+import { MetricsTable } from "~/components/admin/metrics-table";
+import { ParticipationBar, ParticipationChart } from "~/components/admin/participation-chart";
+import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { TopicMetricsSummary } from "~/components/metrics/topic-metrics-summary";
+import { TrendChart } from "~/components/metrics/trend-chart";
+import { useLiveMetrics } from "~/components/metrics/use-live-metrics";
+import { StatusBadge } from "~/components/status-badge";
+import { getDb } from "~/db.server";
+import { getPeriodMetrics, getTopicTrend } from "~/models/metrics.server";
+import { getParticipationCounts, getParticipationOverTime } from "~/models/participation.server";
+import { requireAdmin } from "~/session.server";
+import { requirePeriod } from "~/utils/admin.server";
+
+const QuerySchema = z.object({ topic: z.uuid().optional().catch(undefined) });
+
+const TREND_BUCKETS_MINUTES = [5, 15, 60, 180, 720, 1440];
+/** Participation figures are re-read at most this often while metrics stream in. */
+const PARTICIPATION_REFRESH_MS = 2_000;
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Dashboard · ${data?.period.title ?? "Period"} · TopicMatch` }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requireAdmin(request);
+  const period = await requirePeriod(params.periodId);
+  const db = getDb();
+  const query = QuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const [metrics, participation, participationOverTime] = await Promise.all([
+    getPeriodMetrics({ db, periodId: period.id }),
+    getParticipationCounts({ db, periodId: period.id }),
+    getParticipationOverTime({ db, periodId: period.id }),
+  ]);
+  const mostContested = [...metrics]
+    .filter((view) => view.averagePosition !== null)
+    .sort((a, b) => a.averagePosition! - b.averagePosition!)[0];
+  const trendTopicId = metrics.some((view) => view.topicId === query.topic) ? query.topic! : (mostContested ?? metrics[0])?.topicId;
+  const since = new Date(period.opensAt ?? period.createdAt);
+  const spanMinutes = Math.max(1, (Date.now() - since.getTime()) / 60_000);
+  // Hourly points as the spec asks, finer for a young period so its first hours are not one dot.
+  const bucketMinutes = TREND_BUCKETS_MINUTES.find((size) => spanMinutes / size <= 96) ?? 1440;
+  const trend = trendTopicId ? await getTopicTrend({ db, topicId: trendTopicId, since, bucketMinutes }) : [];
+  return {
+    period: { id: period.id, title: period.title, status: period.status },
+    metrics,
+    participation,
+    participationOverTime,
+    trend: { topicId: trendTopicId ?? null, bucketMinutes, points: trend },
+  };
+}
+
+export default function DashboardPage() {
+  const { period, metrics: initial, participation, participationOverTime, trend } = useLoaderData<typeof loader>();
+  const { metrics, connected } = useLiveMetrics(period.id, initial);
+  const [, setSearchParams] = useSearchParams();
+  const revalidator = useRevalidator();
+  const lastRefresh = useRef(0);
+  const first = useRef(true);
+
+  // New metrics mean someone ranked: re-read participation, throttled.
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const wait = Math.max(0, lastRefresh.current + PARTICIPATION_REFRESH_MS - Date.now());
+    const timer = setTimeout(() => {
+      lastRefresh.current = Date.now();
+      if (revalidator.state === "idle") revalidator.revalidate();
+    }, wait);
+    return () => clearTimeout(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only a new metrics message should trigger this
+  }, [metrics]);
+
+  const selected = metrics.find((view) => view.topicId === trend.topicId) ?? null;
+  const rankedTotal = metrics.reduce((sum, view) => sum + view.studentCount, 0);
+  return (
+    <section className="space-y-6">
+      <div>
+        <Link to={`/admin/periods/${period.id}`} className="text-sm text-indigo-700 underline">
+          ← {period.title}
+        </Link>
+        <div className="mt-2 flex flex-wrap items-center gap-3">
+          <h1 className="text-2xl font-bold">Dashboard</h1>
+          <StatusBadge status={period.status} />
+          <span
+            className={`inline-flex items-center gap-1 text-xs ${connected ? "text-emerald-700" : "text-slate-500"}`}
+            role="status"
+            data-testid="live-status"
+            data-connected={connected}
+          >
+            <span className={`inline-block h-2 w-2 rounded-full ${connected ? "bg-emerald-500" : "bg-slate-400"}`} />
+            {connected ? "live" : "connecting…"}
+          </span>
+        </div>
+      </div>
+
+      <div className="grid gap-4 lg:grid-cols-2">
+        <section aria-labelledby="participation-heading" className="card space-y-4">
+          <h2 id="participation-heading" className="text-lg font-semibold">
+            Participation
+          </h2>
+          <ParticipationBar ranked={participation.ranked} students={participation.students} />
+          <p className="text-xs text-slate-500">
+            {metrics.length} topics, {rankedTotal} placements in rankings (sum over topics of students ranking them).
+          </p>
+          <ParticipationChart points={participationOverTime.points} students={participation.students} />
+        </section>
+        <section aria-labelledby="trend-heading" className="card space-y-4">
+          <h2 id="trend-heading" className="text-lg font-semibold">
+            {selected ? (
+              <>
+                Trend: <span data-testid="trend-topic">{selected.title}</span>
+              </>
+            ) : (
+              "Trend"
+            )}
+          </h2>
+          {selected ? <TopicMetricsSummary metrics={selected} /> : <p className="text-sm text-slate-500">No topics yet.</p>}
+          <TrendChart points={trend.points} height={200} />
+          <p className="text-xs text-slate-500">
+            Average position per {trend.bucketMinutes >= 60 ? `${trend.bucketMinutes / 60} h` : `${trend.bucketMinutes} min`}; higher
+            on the chart is more contested. Choose a topic in the table to see its trend.
+          </p>
+        </section>
+      </div>
+
+      <MetricsTable
+        metrics={metrics}
+        selectedTopicId={trend.topicId}
+        onSelect={(topicId) => setSearchParams({ topic: topicId }, { preventScrollReset: true, replace: true })}
+      />
+    </section>
+  );
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}
