@@ -70,7 +70,7 @@ export function ParticipationChart({ points, students, height = 220 }: { points:
             allowDecimals={false}
             domain={[0, Math.max(1, students)]}
             tick={{ fontSize: 12, fill: "#475569" }}
-            label={{ value: "Students ranked", angle: -90, position: "insideLeft", fontSize: 12, fill: "#475569" }}
+            label={{ value: "Ranked", angle: -90, position: "insideLeft", fontSize: 12, fill: "#475569" }}
             width={56}
           />
           <Tooltip
