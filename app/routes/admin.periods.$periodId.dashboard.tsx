@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData, useRevalidator, useSearchParams } from "@remix-run/react";
-import { useEffect, useRef } from "react";
+import { Link, useLoaderData, useNavigation, useRevalidator, useSearchParams } from "@remix-run/react";
+import { useEffect, useRef, useState } from "react";
 import { z } from "zod";
 import { MetricsTable } from "~/components/admin/metrics-table";
 import { ParticipationBar, ParticipationChart } from "~/components/admin/participation-chart";
@@ -56,6 +56,10 @@ export default function DashboardPage() {
   const { metrics, connected } = useLiveMetrics(period.id, initial);
   const [, setSearchParams] = useSearchParams();
   const revalidator = useRevalidator();
+  const navigation = useNavigation();
+  // The choice shows at once; its trend arrives with the loader for ?topic=.
+  const [chosenId, setChosenId] = useState<string | null>(null);
+  const selectedId = chosenId ?? trend.topicId;
   const lastRefresh = useRef(0);
   const first = useRef(true);
 
@@ -68,13 +72,14 @@ export default function DashboardPage() {
     const wait = Math.max(0, lastRefresh.current + PARTICIPATION_REFRESH_MS - Date.now());
     const timer = setTimeout(() => {
       lastRefresh.current = Date.now();
-      if (revalidator.state === "idle") revalidator.revalidate();
+      if (revalidator.state === "idle" && navigation.state === "idle") revalidator.revalidate();
     }, wait);
     return () => clearTimeout(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- only a new metrics message should trigger this
   }, [metrics]);
 
-  const selected = metrics.find((view) => view.topicId === trend.topicId) ?? null;
+  const selected = metrics.find((view) => view.topicId === selectedId) ?? null;
+  const trendReady = trend.topicId === selectedId;
   const rankedTotal = metrics.reduce((sum, view) => sum + view.studentCount, 0);
   return (
     <section className="space-y-6">
@@ -119,7 +124,13 @@ export default function DashboardPage() {
             )}
           </h2>
           {selected ? <TopicMetricsSummary metrics={selected} /> : <p className="text-sm text-slate-500">No topics yet.</p>}
-          <TrendChart points={trend.points} height={200} />
+          {trendReady ? (
+            <TrendChart points={trend.points} height={220} />
+          ) : (
+            <p className="text-sm text-slate-500" role="status">
+              Loading the trend…
+            </p>
+          )}
           <p className="text-xs text-slate-500">
             Average position per {trend.bucketMinutes >= 60 ? `${trend.bucketMinutes / 60} h` : `${trend.bucketMinutes} min`}; higher
             on the chart is more contested. Choose a topic in the table to see its trend.
@@ -129,8 +140,11 @@ export default function DashboardPage() {
 
       <MetricsTable
         metrics={metrics}
-        selectedTopicId={trend.topicId}
-        onSelect={(topicId) => setSearchParams({ topic: topicId }, { preventScrollReset: true, replace: true })}
+        selectedTopicId={selectedId}
+        onSelect={(topicId) => {
+          setChosenId(topicId);
+          setSearchParams({ topic: topicId }, { preventScrollReset: true, replace: true });
+        }}
       />
     </section>
   );

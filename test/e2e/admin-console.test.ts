@@ -109,7 +109,7 @@ describe("the admin console in a browser", () => {
     await page.goto(periodUrl);
     await page.getByRole("button", { name: "Open the period" }).click();
     await expect(page.getByRole("status").textContent()).resolves.toBe("The period is open.");
-    await expect(page.locator("h1 + span").textContent()).resolves.toBe("open");
+    await expect.poll(() => page.locator("h1 + span").textContent()).toBe("open");
     await context.close();
 
     const studentSession = await signIn(student.email, "/student");
