@@ -37,6 +37,16 @@ export async function issueSignInCode({ tx, userId }: { tx: Executor; userId: st
   return code;
 }
 
+/** A fresh code for an existing student (lost code or forgotten password); null when no such student exists. */
+export async function reissueSignInCode({ tx, studentId }: { tx: Executor; studentId: string }): Promise<IssuedCode | null> {
+  const [student] = await tx
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .where(and(eq(users.id, studentId), eq(users.role, "student")));
+  if (!student) return null;
+  return { email: student.email, name: student.name, code: await issueSignInCode({ tx, userId: student.id }) };
+}
+
 export type StudentImportPlan = {
   create: CsvRow<StudentCsvRow>[];
   existing: CsvRow<StudentCsvRow>[];

@@ -1,17 +1,24 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
-import { getDb } from "~/db.server";
+import { getDb, withTransaction } from "~/db.server";
+import { reissueSignInCode } from "~/models/invitation.server";
 import { getParticipationCounts, listStudentParticipation } from "~/models/participation.server";
 import { requireAdmin } from "~/session.server";
 import { requirePeriod } from "~/utils/admin.server";
+import { parseForm } from "~/utils/forms";
 import { invariantResponse } from "~/utils/http";
 
 const SearchSchema = z.object({
   q: z.string().trim().max(200, "Search with at most 200 characters.").default(""),
   status: z.enum(["all", "ranked", "not-ranked"], "Choose all, ranked or not ranked.").default("all"),
   after: z.string().max(320).optional(),
+});
+
+const ReissueSchema = z.object({
+  intent: z.literal("reissue", "Unknown action."),
+  studentId: z.uuid("Choose a student."),
 });
 
 export const meta: MetaFunction = () => [{ title: "Students · TopicMatch" }];
@@ -30,8 +37,20 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return { period: { id: period.id, title: period.title }, ...page, counts, search: parsed.data };
 }
 
+export async function action({ request, params }: ActionFunctionArgs) {
+  await requireAdmin(request);
+  await requirePeriod(params.periodId);
+  const parsed = parseForm(ReissueSchema, await request.formData());
+  if (!parsed.ok) return data({ error: Object.values(parsed.errors)[0], issued: null }, { status: 400 });
+  const issued = await withTransaction(getDb(), (tx) => reissueSignInCode({ tx, studentId: parsed.data.studentId }));
+  if (!issued) return data({ error: "That student does not exist.", issued: null }, { status: 404 });
+  // Shown once, like after an import: only the hash is stored.
+  return { error: null, issued };
+}
+
 export default function StudentsPage() {
   const { period, students, nextAfter, counts, search } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
   const [searchParams] = useSearchParams();
   const next = new URLSearchParams(searchParams);
   if (nextAfter) next.set("after", nextAfter);
@@ -51,6 +70,18 @@ export default function StudentsPage() {
           {counts.ranked} of {counts.students} students have ranked; {counts.notRanked} not yet.
         </p>
       </div>
+      {actionData?.error ? (
+        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
+          {actionData.error}
+        </p>
+      ) : null}
+      {actionData?.issued ? (
+        <p role="status" className="rounded bg-amber-50 p-3 text-sm text-amber-900" data-testid="reissued-code">
+          New one-time code for {actionData.issued.name} ({actionData.issued.email}):{" "}
+          <strong className="font-mono text-base tracking-wider">{actionData.issued.code}</strong>. It is shown only now;
+          the student sets a new password with it at <code>/activate</code>, and any earlier unused code stops working.
+        </p>
+      ) : null}
       <Form method="get" className="card flex flex-wrap items-end gap-3">
         <div className="grow">
           <label htmlFor="student-search" className="label">
@@ -105,7 +136,15 @@ export default function StudentsPage() {
                 </td>
                 <td className="px-4 py-2 text-right tabular-nums">{student.rankedCount}</td>
                 <td className="px-4 py-2 text-slate-600">{student.lastRankedAt ? new Date(student.lastRankedAt).toUTCString() : "—"}</td>
-                <td className="px-4 py-2 text-slate-600">{student.canSignIn ? "active" : "code not used yet"}</td>
+                <td className="whitespace-nowrap px-4 py-2 text-slate-600">
+                  {student.canSignIn ? "active" : "code not used yet"}
+                  <Form method="post" className="ml-2 inline">
+                    <input type="hidden" name="studentId" value={student.id} />
+                    <button type="submit" name="intent" value="reissue" className="text-indigo-700 underline">
+                      New code
+                    </button>
+                  </Form>
+                </td>
               </tr>
             ))}
           </tbody>

@@ -6,6 +6,7 @@ import { createPeriod } from "~/models/period.server";
 import { verifyLogin } from "~/models/user.server";
 import { action as activateAction } from "~/routes/activate";
 import { action as importTopicsAction } from "~/routes/admin.periods.$periodId.topics.import";
+import { action as studentsAction } from "~/routes/admin.periods.$periodId.students._index";
 import { action as importStudentsAction } from "~/routes/admin.students.import";
 import { makeOpenPeriod, makeUser } from "../support/factories";
 import { postRequest, respond, sessionCookie } from "../support/routes";
@@ -213,5 +214,39 @@ describe("student CSV import and one-time codes", () => {
       password: "Use at least 10 characters",
       confirmPassword: "The passwords do not match",
     });
+  });
+
+  it("reissues a code on the students page: the old one stops working, the new one resets the password", async () => {
+    const { period } = await makeOpenPeriod({ topicCount: 1 });
+    const imported = (await (await importStudents("import", "email,name\nlin@uni.example,Lin\n")).json()) as Issued;
+    const [lin] = await getDb().select().from(users).where(eq(users.email, "lin@uni.example"));
+    const reissue = (studentId: string) =>
+      respond(() =>
+        studentsAction({
+          request: postRequest(`/admin/periods/${period.id}/students`, { intent: "reissue", studentId }, adminCookie),
+          params: { periodId: period.id },
+          context: {},
+        }),
+      );
+    const response = await reissue(lin.id);
+    expect(response.status).toBe(200);
+    const { issued } = (await response.json()) as { issued: { email: string; code: string } };
+    expect(issued.email).toBe("lin@uni.example");
+    expect(issued.code).not.toBe(imported.issued[0].code);
+
+    const activate = (code: string) =>
+      respond(() =>
+        activateAction({
+          request: postRequest("/activate", { email: "lin@uni.example", code, password: "new-pass-phrase", confirmPassword: "new-pass-phrase" }),
+          params: {},
+          context: {},
+        }),
+      );
+    expect((await activate(imported.issued[0].code)).status).toBe(400);
+    expect((await activate(issued.code)).status).toBe(302);
+
+    const admin = await makeUser({ role: "admin" });
+    expect((await reissue(admin.id)).status).toBe(404);
+    expect((await reissue("not-a-uuid")).status).toBe(400);
   });
 });
