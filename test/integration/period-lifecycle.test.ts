@@ -13,6 +13,9 @@ import {
   updatePeriod,
   updateTopic,
 } from "~/models/period.server";
+import { action } from "~/routes/admin.periods.$periodId._index";
+import { makeUser } from "../support/factories";
+import { postRequest, respond, sessionCookie } from "../support/routes";
 
 const ADMIN = { actorId: null, actorType: "admin" as const, sessionId: "lifecycle-test" };
 const MISSING = "00000000-0000-4000-8000-000000000000";
@@ -237,5 +240,32 @@ describe("later states and missing periods", () => {
       run((tx) => updateTopic({ tx, periodId: second.period.id, topicId: first.topic.id, title: "Hijacked", capacity: 5 })),
     );
     expect([error.status, error.message]).toEqual([404, "That topic does not exist in this period."]);
+  });
+});
+
+describe("the period page's actions", () => {
+  it("answer an invalid transition with 409 and its message, and a valid one with the new state", async () => {
+    const admin = await makeUser({ role: "admin" });
+    const cookie = await sessionCookie(admin.id);
+    const { period } = await draftWithTopic();
+    const submit = (intent: string) =>
+      respond(() =>
+        action({ request: postRequest(`/admin/periods/${period.id}`, { intent }, cookie), params: { periodId: period.id }, context: {} }),
+      );
+
+    const early = await submit("close");
+    expect(early.status).toBe(409);
+    expect(await early.json()).toMatchObject({ error: "A period that is draft cannot be closed." });
+    const opened = await submit("open");
+    expect(opened.status).toBe(200);
+    expect(await opened.json()).toMatchObject({ done: "The period is open." });
+    const twice = await submit("open");
+    expect(twice.status).toBe(409);
+    expect(await twice.json()).toMatchObject({ error: "A period that is open cannot be opened." });
+    const unknown = await submit("publish");
+    expect(unknown.status).toBe(400);
+    expect(await statusOf(period.id)).toBe("open");
+    const [event] = (await periodEvents(period.id)).filter((recorded) => recorded.type === "SELECTION_PERIOD_OPENED");
+    expect(event).toEqual({ type: "SELECTION_PERIOD_OPENED", payload: { periodId: period.id, topicCount: 1 } });
   });
 });
