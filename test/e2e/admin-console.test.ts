@@ -110,6 +110,23 @@ describe("the admin console in a browser", () => {
     await page.getByRole("button", { name: "Open the period" }).click();
     await expect(page.getByRole("status").textContent()).resolves.toBe("The period is open.");
     await expect.poll(() => page.locator("h1 + span").textContent()).toBe("open");
+    await page.screenshot({ path: path.join(ARTIFACTS, "period-overview.png"), fullPage: true });
+
+    await page.getByRole("link", { name: /^Event log/ }).click();
+    await page.getByTestId("event-row").first().waitFor();
+    const types = await page.getByTestId("event-row").locator("span.font-semibold").allTextContents();
+    expect(types).toEqual(["SELECTION_PERIOD_OPENED", ...TOPICS.map(() => "TOPIC_CREATED")]);
+    await page.getByLabel("Type").selectOption("SELECTION_PERIOD_OPENED");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect.poll(() => page.getByTestId("event-row").count()).toBe(1);
+    await expect(page.getByTestId("event-row").textContent()).resolves.toContain(`Period opened with ${TOPICS.length} topics`);
+    await page.screenshot({ path: path.join(ARTIFACTS, "event-log.png"), fullPage: true });
+
+    await page.goto(`${periodUrl}/students`);
+    await expect(page.getByTestId("participation-summary").textContent()).resolves.toBe("0 of 1 students have ranked; 1 not yet.");
+    await page.goto(`${server.url}/admin/queues`);
+    await expect(page.getByTestId("queue-row").locator("th").allTextContents()).resolves.toEqual(["lifecycle", "metrics"]);
+    await page.screenshot({ path: path.join(ARTIFACTS, "queues.png"), fullPage: true });
     await context.close();
 
     const studentSession = await signIn(student.email, "/student");
