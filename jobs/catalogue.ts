@@ -20,6 +20,12 @@ export const JOBS = {
     // Debounced per topic by requestMetricsRecompute (app/models/metrics-queue.server.ts).
     options: { attempts: 5, backoff: { type: "exponential", delay: 500 }, removeOnComplete: 1_000, removeOnFail: 1_000 },
   },
+  runAssignment: {
+    queue: "assignment",
+    name: "run-assignment",
+    payload: z.strictObject({ runId: z.uuid() }),
+    options: { attempts: 3, backoff: { type: "exponential", delay: 2_000 }, removeOnComplete: 100, removeOnFail: 500 },
+  },
 } as const satisfies Record<
   string,
   { queue: string; name: string; payload: z.ZodType; options: JobsOptions }

@@ -2,6 +2,7 @@ import type { Job } from "bullmq";
 import { getDb, withTransaction } from "../app/db.server";
 import { recomputeTopicMetrics } from "../app/models/metrics.server";
 import { publishMetricsChanged } from "../app/models/metrics-live.server";
+import { executeAssignmentRun } from "../app/models/assignment/runs.server";
 import { closeDuePeriods } from "../app/models/period.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
@@ -26,6 +27,8 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
     await publishMetricsChanged({ periodId: result.periodId, topicIds: [topicId] });
     return { studentCount: result.view.studentCount, averagePosition: result.view.averagePosition, replayed: result.replayed };
   },
+  runAssignment: async ({ runId }, job) =>
+    executeAssignmentRun({ db: getDb(), runId, onProgress: (progress) => job.updateProgress(progress) }),
 };
 
 export { JOBS };

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
-import { selectionPeriods, topics } from "../../drizzle/schema";
+import { assignmentRuns, selectionPeriods, topics } from "../../drizzle/schema";
 import type { Executor } from "../db.server";
 import { recordEvent, recordEvents } from "./event.server";
 
@@ -276,4 +276,50 @@ export async function closeDuePeriods({ tx }: { tx: Executor }): Promise<string[
     await closePeriod({ tx, periodId: id, actor: { actorId: null, actorType: "system", sessionId: null }, automatic: true });
   }
   return due.map(({ id }) => id);
+}
+
+/** closed → assigned when a run's results are stored; a period already assigned stays so. */
+export async function markPeriodAssigned({ tx, periodId }: { tx: Executor; periodId: string }) {
+  const [period] = await tx
+    .select({ status: selectionPeriods.status })
+    .from(selectionPeriods)
+    .where(eq(selectionPeriods.id, periodId))
+    .for("update");
+  if (!period) throw new PeriodStateError("That selection period does not exist.");
+  if (period.status === "assigned") return;
+  if (period.status !== "closed") {
+    throw new PeriodStateError(`A period that is ${period.status} cannot take assignment results.`);
+  }
+  await tx.update(selectionPeriods).set({ status: "assigned", updatedAt: new Date() }).where(eq(selectionPeriods.id, periodId));
+}
+
+/** assigned → published with one succeeded run; the partial unique index on assignment_runs backs "only one". */
+export async function publishPeriod({
+  tx,
+  periodId,
+  runId,
+  actor,
+}: {
+  tx: Executor;
+  periodId: string;
+  runId: string;
+  actor: Actor;
+}) {
+  const [period] = await tx.select().from(selectionPeriods).where(eq(selectionPeriods.id, periodId)).for("update");
+  if (!period) throw new PeriodStateError("That selection period does not exist.");
+  if (period.status === "published") throw new PeriodStateError("The results of this period are already published.");
+  if (period.status !== "assigned") throw new PeriodStateError(`A period that is ${period.status} has no results to publish.`);
+  const [run] = await tx
+    .update(assignmentRuns)
+    .set({ publishedAt: new Date() })
+    .where(and(eq(assignmentRuns.id, runId), eq(assignmentRuns.periodId, periodId), eq(assignmentRuns.status, "succeeded")))
+    .returning({ id: assignmentRuns.id });
+  if (!run) throw new PeriodStateError("Only a finished run of this period can be published.");
+  const [published] = await tx
+    .update(selectionPeriods)
+    .set({ status: "published", updatedAt: new Date() })
+    .where(eq(selectionPeriods.id, periodId))
+    .returning();
+  await recordEvent(tx, { type: "SELECTION_PERIOD_PUBLISHED", ...actor, periodId, payload: { periodId, runId } });
+  return published;
 }

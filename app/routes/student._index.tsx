@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
+import { ResultPublishedNotice } from "~/components/assignment/student-result";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
@@ -46,6 +47,7 @@ export default function StudentHome() {
         </div>
         {period.description ? <p className="mt-1 text-slate-600">{period.description}</p> : null}
       </div>
+      {period.status === "published" ? <ResultPublishedNotice /> : null}
       <section aria-labelledby="my-ranking" className="card">
         <h2 id="my-ranking" className="text-lg font-semibold">
           My ranking ({ranking.length} of {topics.length})

@@ -215,3 +215,4 @@ export const rankingBatches = pgTable(
 );
 export * from "./aggregate";
 export * from "./admin";
+export * from "./assignment";
