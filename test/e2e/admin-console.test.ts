@@ -137,10 +137,7 @@ describe("the admin console in a browser", () => {
     await studentSession.context.close();
   });
 
-  // The ranking page on main is read-only; branch `ranking` makes it editable
-  // ("Add to my list: …" buttons, a save status). Unskip once it is merged:
-  // the integrator finishes this part of the flow (see the admin report).
-  it.skip("shows the student's ranking on the dashboard without a reload", async () => {
+  it("shows the student's ranking on the dashboard without a reload", async () => {
     expect(periodUrl).not.toBe("");
     const { context, page } = await signIn(admin.email, "/admin");
     await page.goto(`${periodUrl}/dashboard`);
