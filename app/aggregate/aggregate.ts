@@ -321,7 +321,7 @@ abstract class AggregateBase {
               update aggregate_trees set root_lazy = true where aggregate = ${this.name} and namespace = ${namespace}
               returning root_id)
             update aggregate_nodes n set count = null, totals = null from tree
-            where n.id = tree.root_id and n.children is not null`,
+            where n.id = tree.root_id`,
       );
     });
   }

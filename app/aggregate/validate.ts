@@ -78,7 +78,7 @@ export async function validateTree(
         previous = key;
       }
     }
-    const lazy = isRoot && tree.root_lazy && node.children !== null;
+    const lazy = isRoot && tree.root_lazy;
     if (node.count === null || node.totals === null) {
       if (!lazy) problems.push(`node ${id} has no stored totals but is not a lazy root`);
     } else {
