@@ -7,7 +7,8 @@ import { getDb, withTransaction } from "~/db.server";
 import { getEnv } from "~/env.server";
 import type { TopicMetricsView } from "~/models/metrics";
 import { createPeriod } from "~/models/period.server";
-import { getStudentRanking } from "~/models/ranking.server";
+import { requestMetricsRecompute } from "~/models/metrics-queue.server";
+import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { DEMO_STUDENT_PASSWORD, demoStudentEmail, seedAgh } from "~/models/seed.server";
 import { closeQueues } from "~/queues.server";
 import { createRedis } from "~/redis.server";
@@ -159,6 +160,40 @@ describe("live metrics in the browser", () => {
     expect(await watcher.evaluate(() => (window as unknown as { __notReloaded?: boolean }).__notReloaded)).toBe(true);
     await watcher.context().close();
     await saver.context().close();
+  });
+});
+
+describe("a dropped live connection", () => {
+  it("reconnects by itself and shows what changed while the server was away", async () => {
+    const watcher = await signInPage(50);
+    const saverId = await studentIdOf(51);
+    const { order, version } = await getStudentRanking({ db: getDb(), studentId: saverId, periodId: agh.period.periodId });
+    const moved = order[order.length - 1];
+    const average = watcher.locator(`[data-testid=topic-metrics][data-topic-id="${moved}"] [data-testid=metric-average]`).first();
+    await watcher.locator(`[data-testid=topic-metrics][data-topic-id="${moved}"]:not(:has([data-testid=metrics-updating]))`).first().waitFor({ timeout: 20_000 });
+    const before = await average.textContent();
+
+    const port = server.port;
+    await server.stop();
+    await applyRankingBatch({
+      db: getDb(),
+      studentId: saverId,
+      periodId: agh.period.periodId,
+      batchId: randomUUID(),
+      sessionId: "reconnect",
+      baseVersion: version,
+      updates: [moved, ...order.slice(0, -1)].map((topicId, index) => ({ topicId, position: index + 1 })),
+    });
+    await requestMetricsRecompute([moved]);
+    const expected = (await metricsBySql(getDb(), agh.period.periodId)).get(moved)!.averagePosition!.toFixed(2);
+    expect(before).not.toContain(expected);
+    // Nobody is there to push the change: the page can only learn it by reconnecting.
+    await expect.poll(() => average.textContent(), { timeout: 3_000 }).toBe(before);
+
+    server = await startWebServer({ PORT: String(port) });
+    server = { ...server, url: `http://localhost:${port}`, port };
+    await expect.poll(() => average.textContent(), { timeout: 20_000 }).toContain(expected);
+    await watcher.context().close();
   });
 });
 
