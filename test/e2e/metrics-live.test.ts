@@ -1,22 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { rankings } from "../../drizzle/schema";
 import { getDb, withTransaction } from "~/db.server";
 import { getEnv } from "~/env.server";
 import type { TopicMetricsView } from "~/models/metrics";
 import { createPeriod } from "~/models/period.server";
-import { getStudentRanking } from "~/models/ranking.server";
+import { requestMetricsRecompute } from "~/models/metrics-queue.server";
+import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { DEMO_STUDENT_PASSWORD, demoStudentEmail, seedAgh } from "~/models/seed.server";
 import { closeQueues } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { startWorkers } from "../../jobs/workers";
-import { freePort, startWebServer, type RunningProcess } from "../support/app-server";
+import { startWebServer, type RunningProcess } from "../support/app-server";
 import { launchBrowser } from "../support/browser";
 import { loadAgh } from "../support/factories";
 import { openEventStream, signInOverHttp } from "../support/http";
 import { metricsBySql } from "../support/metrics";
+import { startTcpProxy } from "../support/tcp-proxy";
 
 let server: RunningProcess;
 let browser: Browser;
@@ -61,6 +63,7 @@ describe("live metrics over Server-Sent Events (HTTP client)", () => {
     const watcher = await signInOverHttp(server.url, demoStudentEmail(20), DEMO_STUDENT_PASSWORD);
     const saver = await signInOverHttp(server.url, demoStudentEmail(21), DEMO_STUDENT_PASSWORD);
     const stream = await openEventStream(streamUrl(agh.period.periodId), watcher);
+    onTestFinished(() => stream.close());
     expect(stream.response.status).toBe(200);
     expect(stream.response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const first = await stream.waitFor((event) => event.event === "metrics");
@@ -72,8 +75,14 @@ describe("live metrics over Server-Sent Events (HTTP client)", () => {
     const { order } = await getStudentRanking({ db: getDb(), studentId: saverId, periodId: agh.period.periodId });
     const moved = order[order.length - 1];
     const from = stream.received.length;
-    const response = await saveOverHttp(server.url, saver, saverId, [{ topicId: moved, position: 1 }]);
-    expect(response.status).toBe(200);
+    const reordered = [moved, ...order.slice(0, -1)];
+    const response = await saveOverHttp(
+      server.url,
+      saver,
+      saverId,
+      reordered.map((topicId, index) => ({ topicId, position: index + 1 })),
+    );
+    expect(response.status, await response.clone().text()).toBe(200);
     const truth = (await metricsBySql(getDb(), agh.period.periodId)).get(moved)!;
     const update = await stream.waitFor(
       (event) => {
@@ -154,10 +163,46 @@ describe("live metrics in the browser", () => {
   });
 });
 
+describe("a dropped live connection", () => {
+  it("reconnects by itself and shows what changed while the server was away", async () => {
+    const watcher = await signInPage(50);
+    const saverId = await studentIdOf(51);
+    const { order, version } = await getStudentRanking({ db: getDb(), studentId: saverId, periodId: agh.period.periodId });
+    const moved = order[order.length - 1];
+    const average = watcher.locator(`[data-testid=topic-metrics][data-topic-id="${moved}"] [data-testid=metric-average]`).first();
+    await watcher.locator(`[data-testid=topic-metrics][data-topic-id="${moved}"]:not(:has([data-testid=metrics-updating]))`).first().waitFor({ timeout: 20_000 });
+    const before = await average.textContent();
+
+    const port = server.port;
+    await server.stop();
+    await applyRankingBatch({
+      db: getDb(),
+      studentId: saverId,
+      periodId: agh.period.periodId,
+      batchId: randomUUID(),
+      sessionId: "reconnect",
+      baseVersion: version,
+      updates: [moved, ...order.slice(0, -1)].map((topicId, index) => ({ topicId, position: index + 1 })),
+    });
+    await requestMetricsRecompute([moved]);
+    const expected = (await metricsBySql(getDb(), agh.period.periodId)).get(moved)!.averagePosition!.toFixed(2);
+    expect(before).not.toContain(expected);
+    // Nobody is there to push the change: the page can only learn it by reconnecting.
+    await expect.poll(() => average.textContent(), { timeout: 3_000 }).toBe(before);
+
+    server = await startWebServer({ PORT: String(port) });
+    server = { ...server, url: `http://localhost:${port}`, port };
+    await expect.poll(() => average.textContent(), { timeout: 20_000 }).toContain(expected);
+    await watcher.context().close();
+  });
+});
+
 describe("when Redis is unreachable", () => {
   it("still commits a save and answers Saved, logging one line about the metrics", async () => {
-    const closedPort = await freePort();
-    const offline = await startWebServer({ REDIS_URL: `redis://127.0.0.1:${closedPort}` });
+    // The server must see Redis at boot (its preflight insists), then lose it.
+    const proxy = await startTcpProxy(6379);
+    const offline = await startWebServer({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+    await proxy.close();
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 1800 } });
       const page = await context.newPage();

@@ -6,10 +6,13 @@ function formatNumber(value: number | null, digits: number): string {
   return value === null ? "–" : value.toFixed(digits);
 }
 
-/** A topic's congestion metrics in a compact block (count, average, category, distribution, percentile, demand). */
-export function TopicMetricsSummary({ metrics, compact = false }: { metrics: TopicMetricsView; compact?: boolean }) {
+/**
+ * A topic's congestion metrics: category, count, average, percentile, demand
+ * and the distribution. `dense` fits it under a topic in a list.
+ */
+export function TopicMetricsSummary({ metrics, dense = false }: { metrics: TopicMetricsView; dense?: boolean }) {
   return (
-    <div className="space-y-2 text-sm" data-testid="topic-metrics" data-topic-id={metrics.topicId}>
+    <div className={dense ? "space-y-1 text-xs" : "space-y-2 text-sm"} data-testid="topic-metrics" data-topic-id={metrics.topicId}>
       <div className="flex flex-wrap items-center gap-2">
         <CategoryBadge category={metrics.competitionCategory} />
         {metrics.isStale ? (
@@ -18,7 +21,7 @@ export function TopicMetricsSummary({ metrics, compact = false }: { metrics: Top
           </span>
         ) : null}
       </div>
-      <dl className="grid grid-cols-2 gap-x-4 gap-y-1 sm:grid-cols-4">
+      <dl className={dense ? "flex flex-wrap gap-x-4 gap-y-1" : "grid grid-cols-2 gap-x-4 gap-y-1 sm:grid-cols-4"}>
         <div>
           <dt className="text-xs text-slate-500">Students ranking it</dt>
           <dd className="font-semibold tabular-nums" data-testid="metric-count">
@@ -47,7 +50,9 @@ export function TopicMetricsSummary({ metrics, compact = false }: { metrics: Top
           </dd>
         </div>
       </dl>
-      {compact ? null : <DistributionBars distribution={metrics.distribution} />}
+      <div className={dense ? "max-w-xs" : undefined}>
+        <DistributionBars distribution={metrics.distribution} compact={dense} />
+      </div>
     </div>
   );
 }
