@@ -285,7 +285,7 @@ export async function markPeriodAssigned({ tx, periodId }: { tx: Executor; perio
     .from(selectionPeriods)
     .where(eq(selectionPeriods.id, periodId))
     .for("update");
-  if (!period) throw new PeriodStateError("That selection period does not exist.");
+  if (!period) throw new PeriodStateError("That selection period does not exist.", 404);
   if (period.status === "assigned") return;
   if (period.status !== "closed") {
     throw new PeriodStateError(`A period that is ${period.status} cannot take assignment results.`);
@@ -306,7 +306,7 @@ export async function publishPeriod({
   actor: Actor;
 }) {
   const [period] = await tx.select().from(selectionPeriods).where(eq(selectionPeriods.id, periodId)).for("update");
-  if (!period) throw new PeriodStateError("That selection period does not exist.");
+  if (!period) throw new PeriodStateError("That selection period does not exist.", 404);
   if (period.status === "published") throw new PeriodStateError("The results of this period are already published.");
   if (period.status !== "assigned") throw new PeriodStateError(`A period that is ${period.status} has no results to publish.`);
   const [run] = await tx
