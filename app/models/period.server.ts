@@ -146,6 +146,14 @@ export async function createTopics({
   if (!period) throw new PeriodStateError("That selection period does not exist.", 404);
   if (period.status !== "draft") throw new PeriodStateError("Topics can only be added while the period is a draft.");
   if (fields.length === 0) return [];
+  // Checked under the lock, so two imports of one file at once cannot both pass.
+  const titles = fields.map((topic) => topic.title.toLowerCase());
+  const [taken] = await tx
+    .select({ title: topics.title })
+    .from(topics)
+    .where(and(eq(topics.periodId, periodId), inArray(sql`lower(${topics.title})`, titles)))
+    .limit(1);
+  if (taken) throw new PeriodStateError(`The period already has a topic titled "${taken.title}".`);
   const created = await tx
     .insert(topics)
     .values(

@@ -104,6 +104,20 @@ describe("topic CSV import", () => {
     expect(await topicCount(period.id)).toBe(3);
   });
 
+  it("imports a file once when it is submitted twice at the same moment", async () => {
+    const period = await withTransaction(getDb(), (tx) => createPeriod({ tx, title: "Double click" }));
+    const responses = await Promise.all([importTopics(period.id, "import", GOOD_TOPICS), importTopics(period.id, "import", GOOD_TOPICS)]);
+    const statuses = responses.map((response) => response.status).sort();
+    // The later one is refused either by the file check (400, it saw the first import's titles)
+    // or under the period lock (409, both had passed the file check).
+    expect(statuses[0]).toBe(302);
+    expect([400, 409]).toContain(statuses[1]);
+    const refused = (await responses.find((response) => response.status !== 302)!.json()) as { error?: string; errors: unknown[] };
+    if (statuses[1] === 409) expect(refused.error).toMatch(/^The period already has a topic titled "/);
+    else expect(refused.errors).toHaveLength(3);
+    expect(await topicCount(period.id)).toBe(3);
+  });
+
   it("answers 409 and imports nothing into a period that is already open", async () => {
     const { period } = await makeOpenPeriod({ topicCount: 1 });
     const response = await importTopics(period.id, "import", GOOD_TOPICS);

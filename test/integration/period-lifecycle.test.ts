@@ -7,6 +7,7 @@ import {
   closePeriod,
   createPeriod,
   createTopic,
+  createTopics,
   deleteTopic,
   openPeriod,
   PeriodStateError,
@@ -87,6 +88,25 @@ describe("draft", () => {
       { type: "TOPIC_CREATED", payload: { topicId: topic.id, title: "Graphs", capacity: 2 } },
       { type: "TOPIC_CREATED", payload: { topicId: second.id, title: "Flows", capacity: 1 } },
     ]);
+  });
+
+  it("adds a batch of topics once when the same batch arrives twice at the same moment", async () => {
+    const period = await draft();
+    const batch = [
+      { title: "Graphs", capacity: 2 },
+      { title: "Flows", capacity: 1 },
+    ];
+    const results = await Promise.allSettled(
+      [1, 2].map(() => run((tx) => createTopics({ tx, periodId: period.id, topics: batch, actor: ADMIN }))),
+    );
+    expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const rejected = results.find((result) => result.status === "rejected") as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(PeriodStateError);
+    expect(rejected.reason.message).toMatch(/^The period already has a topic titled "(Graphs|Flows)"\.$/);
+    const rows = await getDb().select({ title: topics.title }).from(topics).where(eq(topics.periodId, period.id));
+    expect(rows.map((row) => row.title).sort()).toEqual(["Flows", "Graphs"]);
+    const refusedSingle = await refusal(() => run((tx) => createTopic({ tx, periodId: period.id, title: "GRAPHS", capacity: 1, actor: ADMIN })));
+    expect(refusedSingle.message).toBe('The period already has a topic titled "Graphs".');
   });
 
   it("refuses a capacity below 1 in the database itself", async () => {
