@@ -1,5 +1,7 @@
 import { Queue } from "bullmq";
 import { JOBS, type JobKey, type JobPayload } from "../jobs/catalogue";
+
+export { QUEUE_NAMES } from "../jobs/catalogue";
 import { getEnv } from "./env.server";
 import { createRedis } from "./redis.server";
 

@@ -1,5 +1,4 @@
-import { QUEUE_NAMES } from "../../jobs/catalogue";
-import { getQueue } from "../queues.server";
+import { getQueue, QUEUE_NAMES } from "../queues.server";
 
 export type QueueHealth = {
   name: string;
