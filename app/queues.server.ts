@@ -1,9 +1,9 @@
 import { Queue } from "bullmq";
 import { JOBS, type JobKey, type JobPayload } from "../jobs/catalogue";
-
-export { QUEUE_NAMES } from "../jobs/catalogue";
 import { getEnv } from "./env.server";
 import { createRedis } from "./redis.server";
+
+export { QUEUE_NAMES } from "../jobs/catalogue";
 
 const globalForQueues = globalThis as unknown as { __topicmatchQueues?: Map<string, Queue> };
 
