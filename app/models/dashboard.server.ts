@@ -37,5 +37,22 @@ export async function getDashboard({
   const since = new Date(period.opensAt ?? period.createdAt);
   const bucketMinutes = trendBucketMinutes(since);
   const points = topicId ? await getTopicTrend({ db, topicId, since, bucketMinutes }) : [];
-  return { metrics, participation, participationOverTime, trend: { topicId: topicId ?? null, bucketMinutes, points } };
+  return {
+    metrics,
+    participation,
+    participationOverTime: { ...participationOverTime, points: spanWholePeriod(participationOverTime.points, since) },
+    trend: { topicId: topicId ?? null, bucketMinutes, points },
+  };
+}
+
+/** Anchors the cumulative series at zero when the period opened and at its last value now, so quiet stretches show. */
+export function spanWholePeriod(points: { at: string; ranked: number }[], since: Date, now = new Date()) {
+  if (points.length === 0) return points;
+  const first = Date.parse(points[0].at);
+  const last = points[points.length - 1];
+  return [
+    ...(since.getTime() < first ? [{ at: since.toISOString(), ranked: 0 }] : []),
+    ...points,
+    ...(now.getTime() > Date.parse(last.at) ? [{ at: now.toISOString(), ranked: last.ranked }] : []),
+  ];
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db.server";
-import { getDashboard, trendBucketMinutes } from "~/models/dashboard.server";
+import { getDashboard, spanWholePeriod, trendBucketMinutes } from "~/models/dashboard.server";
 import { applyRankingBatch } from "~/models/ranking.server";
 import { getEnv } from "~/env.server";
 import { closeQueues } from "~/queues.server";
@@ -33,7 +33,7 @@ describe("the dashboard's data", () => {
     const asked = await getDashboard({ db: getDb(), period, trendTopicId: topics[2].id });
     expect(asked.metrics.map((view) => view.topicId).sort()).toEqual(topics.map((topic) => topic.id).sort());
     expect(asked.participation).toEqual({ students: 2, ranked: 1, notRanked: 1 });
-    expect(asked.participationOverTime.points.map((point) => point.ranked)).toEqual([1]);
+    expect(asked.participationOverTime.points.at(-1)?.ranked).toBe(1);
     expect(asked.trend.topicId).toBe(topics[2].id);
 
     const foreign = await getDashboard({ db: getDb(), period, trendTopicId: randomUUID() });
@@ -48,5 +48,18 @@ describe("the dashboard's data", () => {
     expect(trendBucketMinutes(ago(24 * 60), now)).toBe(15);
     expect(trendBucketMinutes(ago(4 * 24 * 60), now)).toBe(60);
     expect(trendBucketMinutes(ago(365 * 24 * 60), now)).toBe(1440);
+  });
+
+  it("anchors participation at zero when the period opened and at its last value now", () => {
+    const points = [
+      { at: "2026-03-01T10:00:00.000Z", ranked: 2 },
+      { at: "2026-03-01T11:00:00.000Z", ranked: 5 },
+    ];
+    expect(spanWholePeriod(points, new Date("2026-03-01T08:00:00Z"), new Date("2026-03-01T12:00:00Z"))).toEqual([
+      { at: "2026-03-01T08:00:00.000Z", ranked: 0 },
+      ...points,
+      { at: "2026-03-01T12:00:00.000Z", ranked: 5 },
+    ]);
+    expect(spanWholePeriod([], new Date("2026-03-01T08:00:00Z"))).toEqual([]);
   });
 });
