@@ -26,7 +26,7 @@ export default function AdminHome() {
           Import students
         </Link>
         <Link to="/admin/queues" className="btn-secondary">
-          Queue health
+          Queues and consistency
         </Link>
         <Link to="/admin/periods/new" className="btn-primary">
           New period
