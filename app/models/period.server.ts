@@ -195,6 +195,12 @@ export async function updateTopic({
   supervisor = "",
   capacity,
 }: { tx: Executor; periodId: string; topicId: string } & TopicFields): Promise<Topic> {
+  const [taken] = await tx
+    .select({ title: topics.title })
+    .from(topics)
+    .where(and(eq(topics.periodId, periodId), sql`lower(${topics.title}) = ${title.toLowerCase()}`, sql`${topics.id} <> ${topicId}`))
+    .limit(1);
+  if (taken) throw new PeriodStateError(`The period already has a topic titled "${taken.title}".`);
   const [updated] = await tx
     .update(topics)
     .set({ title, description, supervisor, capacity })

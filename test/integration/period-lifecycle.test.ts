@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { events, selectionPeriods, topics } from "../../drizzle/schema";
 import { getDb, withTransaction } from "~/db.server";
@@ -105,6 +105,11 @@ describe("draft", () => {
     expect(rejected.reason.message).toMatch(/^The period already has a topic titled "(Graphs|Flows)"\.$/);
     const rows = await getDb().select({ title: topics.title }).from(topics).where(eq(topics.periodId, period.id));
     expect(rows.map((row) => row.title).sort()).toEqual(["Flows", "Graphs"]);
+    const [flows] = await getDb().select().from(topics).where(and(eq(topics.periodId, period.id), eq(topics.title, "Flows")));
+    const renamed = await refusal(() =>
+      run((tx) => updateTopic({ tx, periodId: period.id, topicId: flows.id, title: "graphs", capacity: 1 })),
+    );
+    expect([renamed.status, renamed.message]).toEqual([409, 'The period already has a topic titled "Graphs".']);
     const refusedSingle = await refusal(() => run((tx) => createTopic({ tx, periodId: period.id, title: "GRAPHS", capacity: 1, actor: ADMIN })));
     expect(refusedSingle.message).toBe('The period already has a topic titled "Graphs".');
   });
