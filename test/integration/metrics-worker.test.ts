@@ -131,8 +131,10 @@ describe("the metrics worker", () => {
 
     await requestMetricsRecompute([topicId]);
     const job = await until(async () => (await getQueue("metrics").getActive())[0], "the job to start");
+    const [{ pid: blockerPid }] = await held<{ pid: number }[]>`select pg_backend_pid() as pid`;
     await until(
-      async () => (await held`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%for no key update%'`).length > 0,
+      async () =>
+        (await held`select 1 from pg_stat_activity where datname = current_database() and ${blockerPid}::int = any(pg_blocking_pids(pid))`).length > 0,
       "the recompute to wait for the row",
     );
     child.kill("SIGKILL");
