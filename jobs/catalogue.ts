@@ -17,8 +17,14 @@ export const JOBS = {
     queue: "metrics",
     name: "recompute-topic-metrics",
     payload: z.strictObject({ topicId: z.uuid() }),
-    // Debounced per topic by requestMetricsRecompute (app/models/metrics-queue.server.ts).
     options: { attempts: 5, backoff: { type: "exponential", delay: 500 }, removeOnComplete: 1_000, removeOnFail: 1_000 },
+  },
+  // Recomputes the topics requestMetricsRecompute marked dirty, in batches (app/models/metrics-queue.server.ts).
+  recomputeDirtyTopicMetrics: {
+    queue: "metrics",
+    name: "recompute-dirty-topic-metrics",
+    payload: z.strictObject({}),
+    options: { attempts: 8, backoff: { type: "exponential", delay: 250 }, removeOnComplete: 1_000, removeOnFail: 1_000 },
   },
 } as const satisfies Record<
   string,

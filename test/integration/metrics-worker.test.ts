@@ -18,11 +18,11 @@ import { makeOpenPeriod, makeUser } from "../support/factories";
 import { metricsBySql } from "../support/metrics";
 
 const cleanups: (() => Promise<unknown>)[] = [];
+const redis = createRedis("worker");
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   await closeQueues();
-  const redis = createRedis("worker");
   const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
   if (keys.length > 0) await redis.del(...keys);
   redis.disconnect();
@@ -108,6 +108,8 @@ describe("the metrics worker", () => {
   });
 
   it("retries a job whose worker was killed mid-job, and the retry writes exactly one trend point", async () => {
+    // Nothing left over from the burst above may take the job's place.
+    await getQueue("metrics").obliterate({ force: true });
     const { period, topics } = await makeOpenPeriod({ topicCount: 2 });
     const topicId = topics[0].id;
     const student = await makeUser();
@@ -130,13 +132,10 @@ describe("the metrics worker", () => {
     await held`select id from topics where id = ${topicId} for update`;
 
     await requestMetricsRecompute([topicId]);
+    // The job has claimed the topic; the held row keeps it from finishing.
     const job = await until(async () => (await getQueue("metrics").getActive())[0], "the job to start");
-    const [{ pid: blockerPid }] = await held<{ pid: number }[]>`select pg_backend_pid() as pid`;
-    await until(
-      async () =>
-        (await held`select 1 from pg_stat_activity where datname = current_database() and ${blockerPid}::int = any(pg_blocking_pids(pid))`).length > 0,
-      "the recompute to wait for the row",
-    );
+    await until(async () => (await redis.exists(`${getEnv().QUEUE_PREFIX}:metrics:claimed:${job.id}`)) === 1, "the job to claim the topic");
+    await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill("SIGKILL");
     await new Promise((resolve) => child.once("exit", resolve));
     await held`commit`;
