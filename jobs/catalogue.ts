@@ -13,6 +13,7 @@ export const JOBS = {
     payload: z.strictObject({}),
     options: { attempts: 3, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: 100, removeOnFail: 500 },
   },
+  // One named topic on demand; saves go through requestMetricsRecompute and the batch job below.
   recomputeTopicMetrics: {
     queue: "metrics",
     name: "recompute-topic-metrics",

@@ -10,7 +10,7 @@ import { topicEvents } from "~/models/metrics-aggregates.server";
 import { requestMetricsRecompute } from "~/models/metrics-queue.server";
 import { getPeriodMetrics } from "~/models/metrics.server";
 import { applyRankingBatch } from "~/models/ranking.server";
-import { closeQueues, getQueue } from "~/queues.server";
+import { closeQueues, enqueue, getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { REPO_ROOT } from "../../scripts/lib/paths";
 import { startWorkers } from "../../jobs/workers";
@@ -104,6 +104,30 @@ describe("the metrics worker", () => {
     expect(stored.distribution).toEqual(truth.distribution);
     expect(stored.averagePosition).toBeCloseTo(truth.averagePosition!, 12);
     expect(stored.standardDeviation).toBeCloseTo(truth.standardDeviation!, 9);
+    await running.close();
+  });
+
+  it("recomputes one named topic through the per-topic job", async () => {
+    const running = await startWorkers({ concurrency: 1 });
+    cleanups.push(() => running.close());
+    const { period, topics } = await makeOpenPeriod({ topicCount: 2 });
+    const student = await makeUser();
+    await applyRankingBatch({
+      db: getDb(),
+      studentId: student.id,
+      periodId: period.id,
+      batchId: randomUUID(),
+      sessionId: "named",
+      baseVersion: 0,
+      updates: [
+        { topicId: topics[1].id, position: 1 },
+        { topicId: topics[0].id, position: 2 },
+      ],
+    });
+    const job = await enqueue("recomputeTopicMetrics", { topicId: topics[0].id });
+    await until(async () => (await getQueue("metrics").getJob(job.id!))?.finishedOn, "the job to finish");
+    const [stored] = await getDb().select().from(topicMetrics).where(eq(topicMetrics.topicId, topics[0].id));
+    expect(stored).toMatchObject({ studentCount: 1, averagePosition: 2, distribution: [0, 1, 0, 0, 0, 0, 0, 0, 0, 0], lastRecomputeId: job.id });
     await running.close();
   });
 
