@@ -88,17 +88,6 @@ export function isQueueReachable(name: string): boolean {
   return connection.status === undefined || connection.status === "ready" || connection.status === "connecting" || connection.status === "connect";
 }
 
-/** Adds several jobs of one kind in one Redis round trip, each validated against the catalogue. */
-export async function enqueueMany<K extends JobKey>(
-  key: K,
-  jobs: { payload: JobPayload<K>; options?: Parameters<Queue["add"]>[2] }[],
-) {
-  const job = JOBS[key];
-  return getQueue(job.queue).addBulk(
-    jobs.map(({ payload, options }) => ({ name: job.name, data: job.payload.parse(payload), opts: { ...job.options, ...options } })),
-  );
-}
-
 export async function closeQueues(): Promise<void> {
   const open = [...queues().values()];
   queues().clear();

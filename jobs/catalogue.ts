@@ -13,11 +13,11 @@ export const JOBS = {
     payload: z.strictObject({}),
     options: { attempts: 3, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: 100, removeOnFail: 500 },
   },
+  // One named topic on demand; saves go through requestMetricsRecompute and the batch job below.
   recomputeTopicMetrics: {
     queue: "metrics",
     name: "recompute-topic-metrics",
     payload: z.strictObject({ topicId: z.uuid() }),
-    // Debounced per topic by requestMetricsRecompute (app/models/metrics-queue.server.ts).
     options: { attempts: 5, backoff: { type: "exponential", delay: 500 }, removeOnComplete: 1_000, removeOnFail: 1_000 },
   },
   runAssignment: {
@@ -38,6 +38,13 @@ export const JOBS = {
     name: "check-consistency",
     payload: z.strictObject({ periodId: z.uuid().optional() }),
     options: { attempts: 2, backoff: { type: "fixed", delay: 10_000 }, removeOnComplete: 50, removeOnFail: 200 },
+  },
+  // Recomputes the topics requestMetricsRecompute marked dirty, in batches (app/models/metrics-queue.server.ts).
+  recomputeDirtyTopicMetrics: {
+    queue: "metrics",
+    name: "recompute-dirty-topic-metrics",
+    payload: z.strictObject({}),
+    options: { attempts: 8, backoff: { type: "exponential", delay: 250 }, removeOnComplete: 1_000, removeOnFail: 1_000 },
   },
 } as const satisfies Record<
   string,

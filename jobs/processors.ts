@@ -1,11 +1,11 @@
 import type { Job } from "bullmq";
 import { getDb, withTransaction } from "../app/db.server";
-import { recomputeTopicMetrics } from "../app/models/metrics.server";
+import { recomputeTopicMetrics, recomputeTopicsMetrics } from "../app/models/metrics.server";
+import { claimDirtyTopics, finishClaim, requestMetricsRecompute } from "../app/models/metrics-queue.server";
 import { publishMetricsChanged } from "../app/models/metrics-live.server";
 import { executeAssignmentRun, markAssignmentRunFailed } from "../app/models/assignment/runs.server";
 import { backfillPreferences, type BackfillProgress } from "../app/models/backfill.server";
 import { runConsistencyCheck } from "../app/models/consistency.server";
-import { requestMetricsRecompute } from "../app/models/metrics-queue.server";
 import { closeDuePeriods } from "../app/models/period.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
@@ -46,6 +46,20 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
       repaired: run.repaired.map(({ aggregate, namespace }) => `${aggregate}/${namespace}`),
       staleTopicIds: run.staleTopicIds,
     };
+  },
+  recomputeDirtyTopicMetrics: async (_payload, job) => {
+    const topicIds = await claimDirtyTopics(job.id!);
+    const results = await recomputeTopicsMetrics({
+      db: getDb(),
+      topicIds,
+      recomputeId: job.id!,
+      requestedAt: new Date(job.timestamp),
+    });
+    const byPeriod = new Map<string, string[]>();
+    for (const { periodId, view } of results) byPeriod.set(periodId, [...(byPeriod.get(periodId) ?? []), view.topicId]);
+    await Promise.all([...byPeriod].map(([periodId, changed]) => publishMetricsChanged({ periodId, topicIds: changed })));
+    await finishClaim(job.id!);
+    return { recomputed: results.length, replayed: results.filter((result) => result.replayed).length };
   },
 };
 

@@ -1,17 +1,48 @@
-import { enqueueMany, isQueueReachable } from "../queues.server";
+import { Redis } from "ioredis";
+import { getEnv } from "../env.server";
+import { enqueue, isQueueReachable } from "../queues.server";
 
 /** How long a recompute waits after the first change, gathering the burst behind it. */
-export const METRICS_RECOMPUTE_DELAY_MS = 200;
+export const METRICS_RECOMPUTE_DELAY_MS = 150;
+/** Topics recomputed together in one transaction by one job. */
+export const METRICS_BATCH_SIZE = 200;
+const ENQUEUE_TIMEOUT_MS = 1_000;
+
+/*
+ * Requests go into one Redis sorted set of dirty topics (oldest first), and a
+ * single drain job recomputes what it holds in one batch transaction
+ * (recomputeTopicsMetrics). A recompute costs the same dozen statements for
+ * one topic or two hundred, so under a stream of saves the work per topic
+ * falls instead of the queue growing, as it did with one job per topic.
+ */
+
+const globalForMetricsQueue = globalThis as unknown as { __topicmatchMetricsRedis?: Redis };
 
 /**
- * Asks for a recompute of each topic, at most one waiting per topic.
- *
- * The first request schedules a job after METRICS_RECOMPUTE_DELAY_MS; further
- * requests while it waits are absorbed (the job reads the aggregates when it
- * runs, so it sees their changes). A request while the job is running keeps
- * one follow-up job (keepLastIfActive), so the last recompute always starts
- * after the last change. Unlike a trailing debounce (replace + extend), a
- * steady stream of saves cannot postpone the recompute forever.
+ * Queues commands while the first connection is being made (a fresh web
+ * process must not drop its first request); requestMetricsRecompute bounds
+ * the wait itself and fails fast once the connection is known lost. Errors
+ * are reported by the queue's own listener, once a minute.
+ */
+function redis(): Redis {
+  if (!globalForMetricsQueue.__topicmatchMetricsRedis) {
+    const client = new Redis(getEnv().REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    client.on("error", () => {});
+    globalForMetricsQueue.__topicmatchMetricsRedis = client;
+  }
+  return globalForMetricsQueue.__topicmatchMetricsRedis;
+}
+
+const dirtyKey = () => `${getEnv().QUEUE_PREFIX}:metrics:dirty`;
+const claimKey = (jobId: string) => `${getEnv().QUEUE_PREFIX}:metrics:claimed:${jobId}`;
+
+/**
+ * Asks for a recompute of each topic. The first request schedules the drain
+ * job after METRICS_RECOMPUTE_DELAY_MS; requests while it waits just join the
+ * set. A request while it runs keeps one follow-up job (keepLastIfActive), so
+ * a topic changed during a recompute is recomputed again afterwards. Unlike a
+ * trailing debounce (replace + extend), a steady stream of saves cannot
+ * postpone the recompute forever.
  *
  * Never throws: saves must commit without Redis, and the consistency job
  * recomputes stale topics once Redis is back.
@@ -19,17 +50,16 @@ export const METRICS_RECOMPUTE_DELAY_MS = 200;
 export async function requestMetricsRecompute(topicIds: string[]): Promise<void> {
   const unique = [...new Set(topicIds)];
   if (unique.length === 0) return;
-  if (!isQueueReachable("metrics")) {
+  const client = redis();
+  if (!isQueueReachable("metrics") || client.status === "reconnecting" || client.status === "end") {
     console.error(`metrics: Redis is unreachable, ${unique.length} topic(s) left stale; the consistency job will catch up`);
     return;
   }
-  const adding = enqueueMany(
-    "recomputeTopicMetrics",
-    unique.map((topicId) => ({
-      payload: { topicId },
-      options: { delay: METRICS_RECOMPUTE_DELAY_MS, deduplication: { id: `topic-metrics:${topicId}`, keepLastIfActive: true } },
-    })),
-  );
+  const now = Date.now();
+  const adding = Promise.all([
+    client.zadd(dirtyKey(), "NX", ...unique.flatMap((topicId) => [now, topicId])),
+    requestDrain(),
+  ]);
   // BullMQ waits for a connection rather than failing, so a dead Redis would
   // hold the student's save; give up waiting (the add may still land later).
   let timer: NodeJS.Timeout | undefined;
@@ -48,4 +78,39 @@ export async function requestMetricsRecompute(topicIds: string[]): Promise<void>
   }
 }
 
-const ENQUEUE_TIMEOUT_MS = 1_000;
+function requestDrain() {
+  return enqueue(
+    "recomputeDirtyTopicMetrics",
+    {},
+    { delay: METRICS_RECOMPUTE_DELAY_MS, deduplication: { id: "metrics-drain", keepLastIfActive: true } },
+  );
+}
+
+/**
+ * The topics a drain job recomputes. The first call moves up to `limit` of
+ * the oldest dirty topics into the job's own claim set, atomically; a retry
+ * of the same job (after a crash) gets the same claim back, so no topic is
+ * lost between taking it and recomputing it.
+ */
+export async function claimDirtyTopics(jobId: string, limit = METRICS_BATCH_SIZE): Promise<string[]> {
+  return (await redis().eval(
+    `local claimed = redis.call('SMEMBERS', KEYS[2])
+     if #claimed > 0 then return claimed end
+     local taken = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+     if #taken > 0 then
+       redis.call('ZREM', KEYS[1], unpack(taken))
+       redis.call('SADD', KEYS[2], unpack(taken))
+     end
+     return taken`,
+    2,
+    dirtyKey(),
+    claimKey(jobId),
+    limit,
+  )) as string[];
+}
+
+/** Drops a finished job's claim; asks for another drain when topics are still waiting. */
+export async function finishClaim(jobId: string): Promise<void> {
+  const [, [, waiting]] = (await redis().multi().del(claimKey(jobId)).zcard(dirtyKey()).exec()) as [unknown, [unknown, number]];
+  if (waiting > 0) await requestDrain();
+}

@@ -1,7 +1,9 @@
 import { and, asc, eq, ne, sql } from "drizzle-orm";
 import { selectionPeriods, topicMetrics, topics } from "../../drizzle/schema";
 import { withTransaction, type Database, type Executor } from "../db.server";
-import { recordEvent } from "./event.server";
+import type { WriteOp } from "../aggregate";
+import { recordEvents } from "./event.server";
+import type { DomainEvent } from "./events";
 import {
   averageKey,
   computeTopicMetrics,
@@ -58,6 +60,7 @@ export async function getTopicForMetrics({ db, topicId, viewer }: { db: Executor
 }
 
 type LockedTopic = {
+  id: string;
   period_id: string;
   title: string;
   capacity: number;
@@ -69,12 +72,8 @@ type LockedTopic = {
 export type RecomputeResult = { periodId: string; view: TopicMetricsView; replayed: boolean };
 
 /**
- * Recomputes one topic's metrics from the aggregates alone (a fixed number of
- * O(log n) reads, no scan of rankings), stores them, keeps the period's
- * ordering of averages current, and appends one trend point. Recomputes of
- * the same topic serialise on the topic row; `recomputeId` (the job id) makes
- * a retried job add no second point and no second event.
- * Returns null when the topic no longer exists.
+ * Recomputes one topic's metrics from the aggregates alone. See
+ * recomputeTopicsMetrics. Returns null when the topic no longer exists.
  */
 export async function recomputeTopicMetrics({
   db,
@@ -88,129 +87,230 @@ export async function recomputeTopicMetrics({
   /** Time of the trend point; a retry passes the same time so its point is recognised. */
   requestedAt?: Date;
 }): Promise<RecomputeResult | null> {
+  const [result] = await recomputeTopicsMetrics({ db, topicIds: [topicId], recomputeId, requestedAt });
+  return result ?? null;
+}
+
+/**
+ * Recomputes the metrics of several topics in one transaction, from the
+ * aggregates alone: a fixed number of round trips whatever the number of
+ * topics or students (each aggregate read is O(log n), none scans rankings).
+ * Stores the values, moves each topic within its period's ordering of
+ * averages, and appends one trend point per topic.
+ *
+ * The topic rows are locked, so recomputes of one topic never interleave;
+ * `recomputeId` (the job id) with `requestedAt` identifies the trend point, so
+ * a job that runs again after committing adds no second point or event.
+ * Topics that no longer exist are skipped.
+ */
+export async function recomputeTopicsMetrics({
+  db,
+  topicIds,
+  recomputeId,
+  requestedAt = new Date(),
+}: {
+  db: Database;
+  topicIds: string[];
+  recomputeId: string;
+  requestedAt?: Date;
+}): Promise<RecomputeResult[]> {
+  if (topicIds.length === 0) return [];
+  const at = requestedAt.getTime();
   return withTransaction(db, async (tx) => {
     // NO KEY UPDATE does not conflict with the KEY SHARE lock that ranking
     // inserts take through their foreign key, so saves never wait on this.
-    const [topic] = (await tx.execute(sql`
-      select t.period_id, t.title, t.capacity,
+    // Locked in id order, so two batches cannot deadlock on each other.
+    const ids = sql.join(
+      [...new Set(topicIds)].map((id) => sql`${id}::uuid`),
+      sql`, `,
+    );
+    const locked = (await tx.execute(sql`
+      select t.id, t.period_id, t.title, t.capacity,
              (select count(*) from topics o where o.period_id = t.period_id)::int as topic_count,
              m.average_position as stored_average, m.last_recompute_id
       from topics t left join topic_metrics m on m.topic_id = t.id
-      where t.id = ${topicId}
+      where t.id in (${ids})
+      order by t.id
       for no key update of t`)) as unknown as LockedTopic[];
-    if (!topic) return null;
-    const periodId = topic.period_id;
+    if (locked.length === 0) return [];
 
-    const [counts, [sums]] = await Promise.all([
-      rankingsByTopic.countBatch(tx, [
-        { namespace: topicId },
-        ...POSITIONS.map((position) => ({ namespace: topicId, bounds: { eq: position } })),
-      ]),
-      rankingsByTopic.sumBatch(tx, [{ namespace: topicId }]),
+    // Cumulative counts (positions ≤ k) need one descent each, half the work
+    // of exact-position ranges. A save committing between these reads leaves
+    // values from two moments; they then differ from the aggregate (stale),
+    // and that save's own recompute request, made after its commit, fixes them.
+    const [counts, sums, pointCounts] = await Promise.all([
+      rankingsByTopic.countBatch(
+        tx,
+        locked.flatMap((topic) => [
+          { namespace: topic.id },
+          ...POSITIONS.map((position) => ({ namespace: topic.id, bounds: { upper: { key: position, inclusive: true } } })),
+        ]),
+      ),
+      rankingsByTopic.sumBatch(
+        tx,
+        locked.map((topic) => ({ namespace: topic.id })),
+      ),
+      // This recompute's own trend point, if an earlier run of it committed one.
+      topicEvents.countBatch(
+        tx,
+        locked.map((topic) => {
+          const point = { key: at, id: recomputeId, inclusive: true };
+          return { namespace: topic.id, bounds: { lower: point, upper: point } };
+        }),
+      ),
     ]);
-    const [studentCount, ...distribution] = counts;
-    const average = studentCount === 0 ? null : sums[0] / studentCount;
-
-    const ranking = await placeInPeriodOrder(tx, { periodId, topicId, from: topic.stored_average, to: average });
-    const values = computeTopicMetrics({
-      studentCount,
-      sumOfPositions: sums[0],
-      sumOfSquares: sums[1],
-      distribution,
-      capacity: topic.capacity,
-      topicCount: topic.topic_count,
-      lessContestedCount: ranking.lessContested,
-      otherRankedCount: ranking.others,
+    const measured = locked.map((topic, index) => {
+      const [studentCount, ...cumulative] = counts.slice(index * 11, index * 11 + 11);
+      const distribution = cumulative.map((count, position) => count - (position === 0 ? 0 : cumulative[position - 1]));
+      const [sumOfPositions, sumOfSquares] = sums[index];
+      return { topic, studentCount, sumOfPositions, sumOfSquares, distribution, average: studentCount === 0 ? null : sumOfPositions / studentCount };
     });
 
-    let replayed = topic.last_recompute_id === recomputeId;
-    if (values.averagePosition !== null && !replayed) {
-      const added = await topicEvents.insertIfDoesNotExist(tx, topicId, {
-        key: requestedAt.getTime(),
-        id: recomputeId,
-        sums: [Math.round(values.averagePosition * TREND_SCALE), 1],
-      });
-      replayed = !added;
-    }
+    const placements = await placeInPeriodOrders(
+      tx,
+      measured.map(({ topic, average }) => ({ periodId: topic.period_id, topicId: topic.id, from: topic.stored_average, to: average })),
+    );
 
-    const row = {
-      topicId,
-      periodId,
-      studentCount: values.studentCount,
-      sumOfPositions: values.sumOfPositions,
-      sumOfSquares: values.sumOfSquares,
-      averagePosition: values.averagePosition,
-      standardDeviation: values.standardDeviation,
-      distribution: values.distribution,
-      percentile: values.percentile,
-      competitionCategory: values.competitionCategory,
-      topThreeCount: values.topThreeCount,
-      demandRatio: values.demandRatio,
-      lastCalculated: new Date(),
-      lastRecomputeId: recomputeId,
-    };
-    const { topicId: _key, ...changes } = row;
-    await tx.insert(topicMetrics).values(row).onConflictDoUpdate({ target: topicMetrics.topicId, set: changes });
-    if (!replayed) {
-      await recordEvent(tx, {
+    const results: RecomputeResult[] = [];
+    const points: WriteOp[] = [];
+    const calculated: DomainEvent[] = [];
+    const rows: (typeof topicMetrics.$inferInsert)[] = [];
+    const lastCalculated = new Date();
+    measured.forEach(({ topic, studentCount, sumOfPositions, sumOfSquares, distribution }, index) => {
+      const values = computeTopicMetrics({
+        studentCount,
+        sumOfPositions,
+        sumOfSquares,
+        distribution,
+        capacity: topic.capacity,
+        topicCount: topic.topic_count,
+        lessContestedCount: placements[index].lessContested,
+        otherRankedCount: placements[index].others,
+      });
+      const replayed = topic.last_recompute_id === recomputeId || pointCounts[index] > 0;
+      results.push({ periodId: topic.period_id, replayed, view: toView(topic, values, lastCalculated) });
+      rows.push({
+        topicId: topic.id,
+        periodId: topic.period_id,
+        studentCount: values.studentCount,
+        sumOfPositions: values.sumOfPositions,
+        sumOfSquares: values.sumOfSquares,
+        averagePosition: values.averagePosition,
+        standardDeviation: values.standardDeviation,
+        distribution: values.distribution,
+        percentile: values.percentile,
+        competitionCategory: values.competitionCategory,
+        topThreeCount: values.topThreeCount,
+        demandRatio: values.demandRatio,
+        lastCalculated,
+        lastRecomputeId: recomputeId,
+      });
+      if (replayed) return;
+      if (values.averagePosition !== null) {
+        points.push({
+          op: "insertIfDoesNotExist",
+          namespace: topic.id,
+          key: at,
+          id: recomputeId,
+          sums: [Math.round(values.averagePosition * TREND_SCALE), 1],
+        });
+      }
+      calculated.push({
         type: "METRICS_CALCULATED",
         actorId: null,
         actorType: "system",
         sessionId: null,
-        periodId,
+        periodId: topic.period_id,
         payload: {
-          topicId,
+          topicId: topic.id,
           studentCount: values.studentCount,
           averagePosition: values.averagePosition,
           competitionCategory: values.competitionCategory,
         },
       });
-    }
-    return {
-      periodId,
-      replayed,
-      view: {
-        topicId,
-        title: topic.title,
-        capacity: topic.capacity,
-        studentCount: values.studentCount,
-        sumOfPositions: values.sumOfPositions,
-        averagePosition: values.averagePosition,
-        standardDeviation: values.standardDeviation,
-        distribution: values.distribution,
-        percentile: values.percentile,
-        demandRatio: values.demandRatio,
-        competitionCategory: values.competitionCategory,
-        lastCalculated: row.lastCalculated.toISOString(),
-        isStale: false,
-      },
-    };
+    });
+
+    await Promise.all([
+      points.length > 0 ? topicEvents.applyBatch(tx, points) : undefined,
+      tx
+        .insert(topicMetrics)
+        .values(rows)
+        .onConflictDoUpdate({ target: topicMetrics.topicId, set: UPSERT_FROM_EXCLUDED }),
+      recordEvents(tx, calculated),
+    ]);
+    return results;
   });
 }
 
+const UPSERT_FROM_EXCLUDED = Object.fromEntries(
+  (
+    [
+      "periodId",
+      "studentCount",
+      "sumOfPositions",
+      "sumOfSquares",
+      "averagePosition",
+      "standardDeviation",
+      "distribution",
+      "percentile",
+      "competitionCategory",
+      "topThreeCount",
+      "demandRatio",
+      "lastCalculated",
+      "lastRecomputeId",
+    ] as const
+  ).map((column) => [column, sql.raw(`excluded.${topicMetrics[column].name}`)]),
+);
+
+function toView(topic: LockedTopic, values: ReturnType<typeof computeTopicMetrics>, lastCalculated: Date): TopicMetricsView {
+  return {
+    topicId: topic.id,
+    title: topic.title,
+    capacity: topic.capacity,
+    studentCount: values.studentCount,
+    sumOfPositions: values.sumOfPositions,
+    averagePosition: values.averagePosition,
+    standardDeviation: values.standardDeviation,
+    distribution: values.distribution,
+    percentile: values.percentile,
+    demandRatio: values.demandRatio,
+    competitionCategory: values.competitionCategory,
+    lastCalculated: lastCalculated.toISOString(),
+    isStale: false,
+  };
+}
+
 /**
- * Moves the topic to its new average in the period's ordering and counts the
- * other ranked topics and those less contested (higher average) than it.
+ * Moves each topic to its new average in its period's ordering (one batch),
+ * then counts, for each, the other ranked topics of its period and those
+ * less contested (higher average) than it (one batch).
  */
-async function placeInPeriodOrder(
+async function placeInPeriodOrders(
   tx: Executor,
-  { periodId, topicId, from, to }: { periodId: string; topicId: string; from: number | null; to: number | null },
-): Promise<{ lessContested: number; others: number }> {
-  const fromKey = from === null ? null : averageKey(from);
-  const toKey = to === null ? null : averageKey(to);
-  if (fromKey !== toKey) {
-    await topicAveragesByPeriod.applyBatch(tx, [
-      ...(fromKey === null ? [] : [{ op: "deleteIfExists" as const, namespace: periodId, key: fromKey, id: topicId }]),
-      ...(toKey === null ? [] : [{ op: "insertIfDoesNotExist" as const, namespace: periodId, key: toKey, id: topicId, sums: [0] }]),
-    ]);
+  moves: { periodId: string; topicId: string; from: number | null; to: number | null }[],
+): Promise<{ lessContested: number; others: number }[]> {
+  const ops: WriteOp[] = [];
+  for (const { periodId, topicId, from, to } of moves) {
+    const fromKey = from === null ? null : averageKey(from);
+    const toKey = to === null ? null : averageKey(to);
+    if (fromKey === toKey) continue;
+    if (fromKey !== null) ops.push({ op: "deleteIfExists", namespace: periodId, key: fromKey, id: topicId });
+    if (toKey !== null) ops.push({ op: "insertIfDoesNotExist", namespace: periodId, key: toKey, id: topicId, sums: [0] });
   }
-  if (toKey === null) return { lessContested: 0, others: 0 };
-  const [lessContested, ranked] = await topicAveragesByPeriod.countBatch(tx, [
-    // Keys are integers, so "greater than toKey" is "at least toKey + 1", whatever the ids.
-    { namespace: periodId, bounds: { lower: { key: toKey + 1, inclusive: true } } },
-    { namespace: periodId },
+  if (ops.length > 0) await topicAveragesByPeriod.applyBatch(tx, ops);
+  const ranked = moves.filter((move) => move.to !== null);
+  if (ranked.length === 0) return moves.map(() => ({ lessContested: 0, others: 0 }));
+  const periods = [...new Set(ranked.map((move) => move.periodId))];
+  const counts = await topicAveragesByPeriod.countBatch(tx, [
+    ...periods.map((periodId) => ({ namespace: periodId })),
+    // Keys are integers, so "greater than the key" is "at least key + 1", whatever the ids.
+    ...ranked.map((move) => ({ namespace: move.periodId, bounds: { lower: { key: averageKey(move.to!) + 1, inclusive: true } } })),
   ]);
-  return { lessContested, others: ranked - 1 };
+  const rankedInPeriod = new Map(periods.map((periodId, index) => [periodId, counts[index]]));
+  let next = periods.length;
+  return moves.map((move) =>
+    move.to === null ? { lessContested: 0, others: 0 } : { lessContested: counts[next++], others: rankedInPeriod.get(move.periodId)! - 1 },
+  );
 }
 
 /**

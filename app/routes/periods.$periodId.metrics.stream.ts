@@ -12,8 +12,16 @@ const ParamsSchema = z.object({ periodId: z.uuid() });
 /** Comments keep proxies and the browser from closing an idle stream. */
 const HEARTBEAT_MS = 10_000;
 
+// Every open stream of a period receives the same array: serialise it once, not once per stream.
+const serialized = new WeakMap<TopicMetricsView[], string>();
+
 function metricsMessage(topics: TopicMetricsView[]): string {
-  return `event: metrics\ndata: ${JSON.stringify({ topics })}\n\n`;
+  let message = serialized.get(topics);
+  if (!message) {
+    message = `event: metrics\ndata: ${JSON.stringify({ topics })}\n\n`;
+    serialized.set(topics, message);
+  }
+  return message;
 }
 
 /**

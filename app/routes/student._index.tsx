@@ -128,20 +128,33 @@ function RankingEditor({
         onChange={autosave.change}
         topics={byId}
         readOnly={readOnly}
-        renderTopicExtra={(topicId) => <TopicMetricsExtra topicId={topicId} metrics={metricsByTopic.get(topicId)} />}
+        renderTopicExtra={(topicId) => {
+          const metrics = metricsByTopic.get(topicId);
+          return metrics ? <TopicMetricsSummary metrics={metrics} dense /> : null;
+        }}
       />
+      {/* Links here rather than under each topic, so the list's keyboard order is only its own controls. */}
+      <TopicTrendLinks topics={topics} />
     </div>
   );
 }
 
-function TopicMetricsExtra({ topicId, metrics }: { topicId: string; metrics: TopicMetricsView | undefined }) {
+function TopicTrendLinks({ topics }: { topics: RankingTopic[] }) {
   return (
-    <div className="mt-2 space-y-1 border-t border-slate-100 pt-2">
-      {metrics ? <TopicMetricsSummary metrics={metrics} dense /> : null}
-      <Link to={`/student/topics/${topicId}`} className="text-xs text-indigo-700 hover:underline">
-        Trend and details
-      </Link>
-    </div>
+    <section aria-labelledby="topic-trends" className="card">
+      <h2 id="topic-trends" className="text-lg font-semibold">
+        Trends per topic
+      </h2>
+      <ul className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-sm">
+        {topics.map((topic) => (
+          <li key={topic.id}>
+            <Link to={`/student/topics/${topic.id}`} className="text-indigo-700 hover:underline">
+              {topic.title}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

@@ -95,8 +95,13 @@ describe("topic metrics on the AGH 2003 data", () => {
     expect(truthBefore.studentCount).toBe((await metricsBySql(getDb(), periodId)).get(first)!.studentCount - 1);
 
     await getPeriodMetrics({ db: getDb(), periodId });
+    const redis = createRedis("worker");
+    const dirty = await redis.zrange(`${getEnv().QUEUE_PREFIX}:metrics:dirty`, 0, -1);
+    redis.disconnect();
+    expect(dirty.sort()).toEqual([first, second].sort());
+    // Asked twice, still one job waiting to recompute them.
     const delayed = await getQueue("metrics").getDelayed();
-    expect(delayed.map((job) => job.data.topicId).sort()).toEqual([first, second].sort());
+    expect(delayed.map((job) => job.name)).toEqual(["recompute-dirty-topic-metrics"]);
   });
 });
 

@@ -15,8 +15,8 @@ export function DistributionBars({
   const summary = counts.map((count, index) => `position ${index + 1}: ${count}`).join(", ");
   return (
     <figure className="space-y-1" data-testid="distribution">
-      <figcaption className="text-xs text-slate-500">{label}</figcaption>
-      <div className={`flex items-end gap-0.5 ${compact ? "h-6" : "h-12"}`} role="img" aria-label={`${label}: ${summary}`}>
+      <figcaption className={compact ? "sr-only" : "text-xs text-slate-500"}>{label}</figcaption>
+      <div className={`flex items-end gap-0.5 ${compact ? "h-4" : "h-12"}`} role="img" aria-label={`${label}: ${summary}`}>
         {counts.map((count, index) => (
           <div
             key={index}
@@ -27,7 +27,7 @@ export function DistributionBars({
           />
         ))}
       </div>
-      <div className="flex gap-0.5 text-center text-[10px] tabular-nums text-slate-500" aria-hidden>
+      <div className={compact ? "hidden" : "flex gap-0.5 text-center text-[10px] tabular-nums text-slate-500"} aria-hidden>
         {counts.map((_, index) => (
           <span key={index} className="flex-1">
             {index + 1}

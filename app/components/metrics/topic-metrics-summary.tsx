@@ -11,8 +11,9 @@ function formatNumber(value: number | null, digits: number): string {
  * and the distribution. `dense` fits it under a topic in a list.
  */
 export function TopicMetricsSummary({ metrics, dense = false }: { metrics: TopicMetricsView; dense?: boolean }) {
+  if (dense) return <DenseSummary metrics={metrics} />;
   return (
-    <div className={dense ? "space-y-1 text-xs" : "space-y-2 text-sm"} data-testid="topic-metrics" data-topic-id={metrics.topicId}>
+    <div className="space-y-2 text-sm" data-testid="topic-metrics" data-topic-id={metrics.topicId}>
       <div className="flex flex-wrap items-center gap-2">
         <CategoryBadge category={metrics.competitionCategory} />
         {metrics.isStale ? (
@@ -21,7 +22,7 @@ export function TopicMetricsSummary({ metrics, dense = false }: { metrics: Topic
           </span>
         ) : null}
       </div>
-      <dl className={dense ? "flex flex-wrap gap-x-4 gap-y-1" : "grid grid-cols-2 gap-x-4 gap-y-1 sm:grid-cols-4"}>
+      <dl className="grid grid-cols-2 gap-x-4 gap-y-1 sm:grid-cols-4">
         <div>
           <dt className="text-xs text-slate-500">Students ranking it</dt>
           <dd className="font-semibold tabular-nums" data-testid="metric-count">
@@ -50,8 +51,37 @@ export function TopicMetricsSummary({ metrics, dense = false }: { metrics: Topic
           </dd>
         </div>
       </dl>
-      <div className={dense ? "max-w-xs" : undefined}>
-        <DistributionBars distribution={metrics.distribution} compact={dense} />
+      <DistributionBars distribution={metrics.distribution} />
+    </div>
+  );
+}
+
+/** Two short lines under a topic in a list; nothing in it takes keyboard focus, so the list's tab order stays as it was. */
+function DenseSummary({ metrics }: { metrics: TopicMetricsView }) {
+  return (
+    <div className="mt-1 space-y-1 text-xs text-slate-600" data-testid="topic-metrics" data-topic-id={metrics.topicId}>
+      <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
+        <CategoryBadge category={metrics.competitionCategory} />
+        <span>
+          <span data-testid="metric-count">{metrics.studentCount}</span> ranking it
+        </span>
+        <span>
+          avg <span data-testid="metric-average">{formatNumber(metrics.averagePosition, 2)}</span>
+        </span>
+        <span data-testid="metric-percentile">
+          {metrics.percentile === null ? "" : `more contested than ${Math.round(metrics.percentile)}%`}
+        </span>
+        <span>
+          top-3 demand <span data-testid="metric-demand">{metrics.demandRatio.toFixed(2)}</span>/place
+        </span>
+        {metrics.isStale ? (
+          <span className="italic text-slate-500" role="status" data-testid="metrics-updating">
+            updating…
+          </span>
+        ) : null}
+      </div>
+      <div className="max-w-[12rem]">
+        <DistributionBars distribution={metrics.distribution} compact />
       </div>
     </div>
   );
