@@ -36,11 +36,17 @@
  *  Consecutive levels share a limb as base-B digits, B = (max placeable) + 1
  *  > any count, as many as keep a limb below 2^46. A limb is a double
  *  holding an exact integer: the search checks every potential and settled
- *  distance against 2^50, so every sum it forms stays below 2^53. Past that,
- *  or past 8 limbs (rank-maximal with long rankings: 500 ranks of 5,000
- *  students need 167), the same search runs on one BigInt per cost (rank r
- *  costs B^(r-1) resp. B^(K-1) - B^(K-r), the profile read as base-B
- *  digits). Floats of magnitude 1001^9 would silently round; limbs never do.
+ *  distance against 2^50, so every sum it forms stays below 2^53. Long
+ *  vectors stay on doubles too (rank-maximal over 500 ranks of 5,000
+ *  students needs 167 limbs): a reached topic's tentative distance is not
+ *  stored but formed limb by limb from its predecessor, only as far as a
+ *  comparison needs (nearly always the first limb or two), so relaxing an
+ *  arc costs about the same at 2 limbs or 167; only settled topics get a
+ *  full row. Past 2^50, or when the rows would take more than 64 MB, the
+ *  same search runs on one BigInt per cost (rank r costs B^(r-1) resp.
+ *  B^(K-1) - B^(K-r), the profile read as base-B digits), which allocates
+ *  on every addition and is 2x slower there. Floats of magnitude 1001^9
+ *  would silently round; limbs never do.
  *  The limb search keeps potentials on topics only (a placed student's
  *  follows from its seat) and, whenever the searches since the last time
  *  have scanned as many arcs as the graph has, recomputes them exactly by a
@@ -107,8 +113,11 @@ const LIMB_RANGE = 2 ** 46;
  * stays below 2^52 and so exact.
  */
 const EXACT_LIMIT = 2 ** 50;
-/** Longer vectors than this search on BigInt instead. */
-const MAX_LIMBS = 8;
+/**
+ * Vectors whose rows for every student, topic and rank would hold more
+ * doubles than this (64 MB) search on BigInt instead.
+ */
+const MAX_LIMB_CELLS = 2 ** 23;
 
 export interface SolverOptions {
   /**
@@ -138,7 +147,8 @@ export function solveAssignment(problem: AssignmentProblem, options: SolverOptio
   let topicOf: Int32Array | null = null;
   if (arithmetic !== "bigint") {
     const costs = limbCosts(problem.objective, placeable, usableRank, arithmetic === "limbs" ? 1 : undefined);
-    if (arithmetic === "limbs" || (costs.limbs > 1 && costs.limbs <= MAX_LIMBS)) {
+    const cells = (studentCount + 4 * instance.topicCount + usableRank) * costs.limbs;
+    if (arithmetic === "limbs" || (costs.limbs > 1 && cells <= MAX_LIMB_CELLS)) {
       topicOf = searchWithLimbs(instance, order, costs, usableRank);
     } else if (costs.limbs === 1) {
       topicOf = searchWithNumbers(instance, order, costs.rank, costs.unplaced[0], usableRank);
@@ -584,6 +594,15 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
   const topicPotential = new Float64Array(topicCount * limbs);
   const seats = new Seats(capacity, studentCount);
 
+  /**
+   * Path cost plus potential of each student scanned in the current search.
+   * A reached topic's tentative distance is never stored: it is
+   * base(predecessor) + c(arc) - p(topic), formed limb by limb only as far as
+   * a comparison needs (usually the first limb), and written out in full
+   * once the topic is settled. With long vectors (rank-maximal over hundreds
+   * of ranks) this is what keeps an arc relaxation cheap.
+   */
+  const studentBase = new Float64Array(studentCount * limbs);
   const distance = new Float64Array(topicCount * limbs);
   /** 0 = not reached in this search, 1 = in the heap, 2 = settled. */
   const state = new Uint8Array(topicCount);
@@ -591,22 +610,49 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
   const predecessorCostRow = new Int32Array(topicCount);
   const touched = new Int32Array(topicCount);
   const settledTopics = new Int32Array(topicCount);
-  const heap = new VectorHeap(topicCount, distance, limbs);
   const best = new Float64Array(limbs);
-  const base = new Float64Array(limbs);
-  const candidate = new Float64Array(limbs);
   let touchedCount = 0;
   let bestTopic = -1;
   let bestUnplaced = -1;
   let work = 0;
 
-  /** Relaxes the arcs of a student whose own path cost (plus potential) is `base`. */
-  const scan = (student: number) => {
+  /** Whether topic a's tentative distance is below topic b's. */
+  const keyLess = (a: number, b: number): boolean => {
+    const aBase = predecessorStudent[a] * limbs;
+    const bBase = predecessorStudent[b] * limbs;
+    const aCost = predecessorCostRow[a];
+    const bCost = predecessorCostRow[b];
+    const aRow = a * limbs;
+    const bRow = b * limbs;
     for (let l = 0; l < limbs; l++) {
-      const value = base[l] + unplaced[l];
+      const x = studentBase[aBase + l] + rankCost[aCost + l] - topicPotential[aRow + l];
+      const y = studentBase[bBase + l] + rankCost[bCost + l] - topicPotential[bRow + l];
+      if (x !== y) return x < y;
+    }
+    return false;
+  };
+  const heap = new VectorHeap(topicCount, keyLess);
+
+  /** Whether topic j's tentative distance is below best. */
+  const belowBest = (j: number): boolean => {
+    const baseRow = predecessorStudent[j] * limbs;
+    const costRow = predecessorCostRow[j];
+    const row = j * limbs;
+    for (let l = 0; l < limbs; l++) {
+      const x = studentBase[baseRow + l] + rankCost[costRow + l] - topicPotential[row + l];
+      if (x !== best[l]) return x < best[l];
+    }
+    return false;
+  };
+
+  /** Relaxes the arcs of a student whose base row is written. */
+  const scan = (student: number) => {
+    const baseRow = student * limbs;
+    for (let l = 0; l < limbs; l++) {
+      const value = studentBase[baseRow + l] + unplaced[l];
       if (value === best[l]) continue;
       if (value < best[l]) {
-        for (let k = 0; k < limbs; k++) best[k] = base[k] + unplaced[k];
+        for (let k = 0; k < limbs; k++) best[k] = studentBase[baseRow + k] + unplaced[k];
         bestUnplaced = student;
         bestTopic = -1;
       }
@@ -621,7 +667,7 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
       // Topic potentials are <= 0: once base + cost reaches best, no later arc can do better.
       let below = false;
       for (let l = 0; l < limbs; l++) {
-        const value = base[l] + rankCost[costRow + l];
+        const value = studentBase[baseRow + l] + rankCost[costRow + l];
         if (value !== best[l]) {
           below = value < best[l];
           break;
@@ -630,12 +676,21 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
       if (!below) break;
       const j = arcTopic[a];
       if (j === own || state[j] === 2) continue;
-      const topicRow = j * limbs;
-      for (let l = 0; l < limbs; l++) {
-        candidate[l] = base[l] + rankCost[costRow + l] - topicPotential[topicRow + l];
+      if (state[j] === 1) {
+        // p(j) cancels: compare base + cost of the two arcs into j.
+        const otherBase = predecessorStudent[j] * limbs;
+        const otherCost = predecessorCostRow[j];
+        let improves = false;
+        for (let l = 0; l < limbs; l++) {
+          const x = studentBase[baseRow + l] + rankCost[costRow + l];
+          const y = studentBase[otherBase + l] + rankCost[otherCost + l];
+          if (x !== y) {
+            improves = x < y;
+            break;
+          }
+        }
+        if (!improves) continue;
       }
-      if (state[j] === 1 && !lexicographicallyLess(candidate, 0, distance, topicRow, limbs)) continue;
-      distance.set(candidate, topicRow);
       predecessorStudent[j] = student;
       predecessorCostRow[j] = costRow;
       if (state[j] === 0) {
@@ -647,7 +702,7 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
       }
       // A free seat has potential 0, so the path to the sink costs base + cost.
       if (seats.load[j] < capacity[j]) {
-        for (let l = 0; l < limbs; l++) best[l] = base[l] + rankCost[costRow + l];
+        for (let l = 0; l < limbs; l++) best[l] = studentBase[baseRow + l] + rankCost[costRow + l];
         bestTopic = j;
         bestUnplaced = -1;
       }
@@ -668,20 +723,29 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
     bestTopic = -1;
     bestUnplaced = root;
 
-    base.fill(0);
+    studentBase.fill(0, root * limbs, (root + 1) * limbs);
     scan(root);
     while (heap.size > 0) {
       const j = heap.top();
-      const row = j * limbs;
-      if (!lexicographicallyLess(distance, row, best, 0, limbs)) break;
+      if (!belowBest(j)) break;
       heap.pop();
-      for (let l = 0; l < limbs; l++) if (Math.abs(distance[row + l]) > EXACT_LIMIT) return null;
+      const row = j * limbs;
+      const fromRow = predecessorStudent[j] * limbs;
+      const costRow = predecessorCostRow[j];
+      for (let l = 0; l < limbs; l++) {
+        const value = studentBase[fromRow + l] + rankCost[costRow + l] - topicPotential[row + l];
+        if (Math.abs(value) > EXACT_LIMIT) return null;
+        distance[row + l] = value;
+      }
       state[j] = 2;
       settledTopics[settledCount++] = j;
       for (let s = seats.start[j], end = s + seats.load[j]; s < end; s++) {
         const member = seats.member[s];
-        const costRow = seatCostRow[member];
-        for (let l = 0; l < limbs; l++) base[l] = distance[row + l] + topicPotential[row + l] - rankCost[costRow + l];
+        const memberRow = member * limbs;
+        const seatRow = seatCostRow[member];
+        for (let l = 0; l < limbs; l++) {
+          studentBase[memberRow + l] = distance[row + l] + topicPotential[row + l] - rankCost[seatRow + l];
+        }
         scan(member);
       }
     }
@@ -757,7 +821,7 @@ function refreshPotentials(
 
   const freeing = new Float64Array(topicCount * limbs);
   const state = new Uint8Array(topicCount);
-  const heap = new VectorHeap(topicCount, freeing, limbs);
+  const heap = new VectorHeap(topicCount, (a, b) => lexicographicallyLess(freeing, a * limbs, freeing, b * limbs, limbs));
   const candidate = new Float64Array(limbs);
   const zeroVector = new Float64Array(limbs);
 
@@ -1052,8 +1116,8 @@ class NumberHeap {
 }
 
 /**
- * Binary min-heap of topics keyed by their rows in a vector array, with
- * decrease-key (no stale entries, so keys are never copied).
+ * Binary min-heap of topics ordered by a comparison of their vector keys,
+ * with decrease-key (no stale entries, so keys are never copied).
  */
 class VectorHeap {
   size = 0;
@@ -1062,8 +1126,7 @@ class VectorHeap {
 
   constructor(
     capacity: number,
-    private readonly keys: Float64Array,
-    private readonly limbs: number,
+    private readonly less: (a: number, b: number) => boolean,
   ) {
     this.items = new Int32Array(capacity);
     this.position = new Int32Array(capacity);
@@ -1096,10 +1159,6 @@ class VectorHeap {
       this.siftDown(0);
     }
     return top;
-  }
-
-  private less(a: number, b: number): boolean {
-    return lexicographicallyLess(this.keys, a * this.limbs, this.keys, b * this.limbs, this.limbs);
   }
 
   private siftUp(index: number) {
