@@ -676,6 +676,17 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
       if (!below) break;
       const j = arcTopic[a];
       if (j === own || state[j] === 2) continue;
+      // A topic no closer than best would never be settled: keep it out of the heap.
+      const topicRow = j * limbs;
+      let useful = false;
+      for (let l = 0; l < limbs; l++) {
+        const value = studentBase[baseRow + l] + rankCost[costRow + l] - topicPotential[topicRow + l];
+        if (value !== best[l]) {
+          useful = value < best[l];
+          break;
+        }
+      }
+      if (!useful) continue;
       if (state[j] === 1) {
         // p(j) cancels: compare base + cost of the two arcs into j.
         const otherBase = predecessorStudent[j] * limbs;
