@@ -838,12 +838,13 @@ function refreshPotentials(
 
   const offer = (j: number) => {
     const row = j * limbs;
+    if (state[j] === 2 || (state[j] === 1 && !lexicographicallyLess(candidate, 0, freeing, row, limbs))) return;
+    // A copy loop: TypedArray.set costs more than it moves for a few limbs.
+    for (let l = 0; l < limbs; l++) freeing[row + l] = candidate[l];
     if (state[j] === 0) {
-      freeing.set(candidate, row);
       state[j] = 1;
       heap.insert(j);
-    } else if (state[j] === 1 && lexicographicallyLess(candidate, 0, freeing, row, limbs)) {
-      freeing.set(candidate, row);
+    } else {
       heap.decrease(j);
     }
   };
