@@ -49,8 +49,9 @@
  *  would silently round; limbs never do.
  *  The limb search keeps potentials on topics only (a placed student's
  *  follows from its seat) and, whenever the searches since the last time
- *  have scanned as many arcs as the graph has, recomputes them exactly by a
- *  reverse Dijkstra from the sink (each topic's cost to free a seat). With
+ *  have scanned as many arcs as a refresh reads (the arcs of usable rank),
+ *  recomputes them exactly by a reverse Dijkstra from the sink (each
+ *  topic's cost to free a seat). With
  *  lexicographic costs a search otherwise floods every topic reachable by
  *  moves that only touch lower levels.
  *
@@ -118,6 +119,8 @@ const EXACT_LIMIT = 2 ** 50;
  * doubles than this (64 MB) search on BigInt instead.
  */
 const MAX_LIMB_CELLS = 2 ** 23;
+/** How many of a student's choices processingOrder looks at (see there). */
+const CONTENTION_CHOICES = 3;
 
 export interface SolverOptions {
   /**
@@ -721,7 +724,11 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
   };
 
   const refresh = refreshPotentials(instance, costs, ranks, topicOf, seatCostRow, seats, topicPotential);
-  const refreshCost = arcStart[studentCount] + topicCount;
+  // A refresh reads every arc of usable rank once; counting all arcs instead
+  // refreshed generous on 500-rank rankings (worst rank 11) 45x too rarely.
+  let usableArcs = 0;
+  for (let a = 0; a < arcRank.length; a++) if (arcRank[a] <= ranks) usableArcs++;
+  const refreshCost = usableArcs + topicCount;
 
   for (const root of order) {
     if (work > refreshCost) {
@@ -1329,11 +1336,15 @@ export function objectiveValue(objective: Objective, profile: number[], studentC
 
 /**
  * Order in which students enter the search: a seeded shuffle (tie-breaking).
- * For generous, students whose first choice is most oversubscribed go first
- * (the shuffle still breaks ties): measured on the Zipf
- * benchmark, this halves the search work, because the students competing
- * for the same popular topics settle among themselves before the rest fill
- * the quieter topics directly. Any order gives an optimum.
+ * For generous, students go first whose top three choices are all
+ * oversubscribed (by first-choice demand over seats; the shuffle still
+ * breaks ties). Measured on the Zipf benchmark this cuts the search work by
+ * a third to a half against a plain shuffle: students who must end up away
+ * from their favourites settle among themselves before the rest fill the
+ * quieter topics directly. Looking at the first choice alone does worse
+ * once a rival topic or two are as crowded; looking at every usable rank
+ * does worse too (everyone has some crowded topic there). Any order gives
+ * an optimum.
  */
 function processingOrder(instance: Instance, objective: Objective, random: () => number): Int32Array {
   const order = shuffledRange(instance.studentCount, random);
@@ -1343,8 +1354,11 @@ function processingOrder(instance: Instance, objective: Objective, random: () =>
   for (let a = 0; a < arcTopic.length; a++) if (arcRank[a] === 1) firstChoiceDemand[arcTopic[a]]++;
   const contention = new Float64Array(studentCount);
   for (let i = 0; i < studentCount; i++) {
-    const a = arcStart[i];
-    if (a < arcStart[i + 1] && arcRank[a] === 1) contention[i] = firstChoiceDemand[arcTopic[a]] / capacity[arcTopic[a]];
+    let least = Infinity;
+    for (let a = arcStart[i], end = Math.min(arcStart[i] + CONTENTION_CHOICES, arcStart[i + 1]); a < end; a++) {
+      least = Math.min(least, firstChoiceDemand[arcTopic[a]] / capacity[arcTopic[a]]);
+    }
+    contention[i] = least === Infinity ? 0 : least;
   }
   const positions = Array.from(order, (_, k) => k);
   positions.sort((x, y) => contention[order[y]] - contention[order[x]] || x - y);
