@@ -453,6 +453,49 @@ describe("solveAssignment properties", () => {
     }
   }, 60_000);
 
+  it("stays exact on doubles when rank-maximal needs more than 8 limbs", () => {
+    // 200 students, 60 topics, complete rankings: 60 levels in base 201, six
+    // to a limb, so 10 limbs (this used to fall back to BigInt).
+    for (const seed of [4, 5]) {
+      const generated = generatePreferences({ students: 200, topics: 60, zipfExponent: 1.5, seed });
+      const problem: AssignmentProblem = {
+        ...generated,
+        topics: generated.topics.map((id) => ({ id, capacity: 4 })),
+        objective: "rank-maximal",
+        seed,
+      };
+      const exact = solveAssignment(problem, { arithmetic: "bigint" });
+      const result = solveAssignment(problem);
+      expectFeasible(problem, result);
+      expect(result.placedCount).toBe(200);
+      expect(result.profile).toEqual(exact.profile);
+      expect(result.profile.findLastIndex((count) => count > 0)).toBeGreaterThan(8);
+      expect(BigInt(result.objectiveValue) > 2n ** 400n).toBe(true);
+    }
+  }, 60_000);
+
+  it("generous on complete rankings matches BigInt though only a few ranks are usable", () => {
+    // The worst rank needed is far below 80, so refreshes are paced by the few
+    // usable arcs and run many times during the search.
+    for (const seed of [6, 7]) {
+      const generated = generatePreferences({ students: 400, topics: 80, zipfExponent: 1, seed });
+      const problem: AssignmentProblem = {
+        ...generated,
+        topics: generated.topics.map((id, k) => ({ id, capacity: 5 + (k % 3) })),
+        objective: "generous",
+        seed,
+      };
+      const exact = solveAssignment(problem, { arithmetic: "bigint" });
+      for (const arithmetic of ["auto", "limbs"] as const) {
+        const result = solveAssignment(problem, { arithmetic });
+        expectFeasible(problem, result);
+        expect(result.placedCount).toBe(400);
+        expect(result.profile).toEqual(exact.profile);
+      }
+      expect(exact.profile.findLastIndex((count) => count > 0) + 1).toBeLessThan(20);
+    }
+  }, 60_000);
+
   it("is never worse than serial dictatorship", () => {
     fc.assert(
       fc.property(arbitrary, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (problem, orderSeed) => {
