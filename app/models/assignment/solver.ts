@@ -45,7 +45,7 @@
  *  full row. Past 2^50, or when the rows would take more than 64 MB, the
  *  same search runs on one BigInt per cost (rank r costs B^(r-1) resp.
  *  B^(K-1) - B^(K-r), the profile read as base-B digits), which allocates
- *  on every addition and is 2x slower there. Floats of magnitude 1001^9
+ *  on every addition and is about 2x slower there. Floats of magnitude 1001^9
  *  would silently round; limbs never do.
  *  The limb search keeps potentials on topics only (a placed student's
  *  follows from its seat) and, whenever the searches since the last time
@@ -67,8 +67,9 @@
  * its own round over a large zero-cost region.
  *
  * Ties are broken by a seeded shuffle of the order in which students enter
- * the search (for generous, most contested first choice first; see
- * processingOrder), so the same problem and seed give the same answer.
+ * the search (for generous, students whose top three choices are all
+ * crowded go first; see processingOrder), so the same problem and seed give
+ * the same answer.
  */
 
 export type Objective = "linear" | "generous" | "rank-maximal";
