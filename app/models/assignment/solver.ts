@@ -1363,9 +1363,10 @@ function processingOrder(instance: Instance, objective: Objective, random: () =>
     }
     contention[i] = least === Infinity ? 0 : least;
   }
-  const positions = Array.from(order, (_, k) => k);
+  // Sorting positions in the shuffle keeps the sort deterministic and unboxed.
+  const positions = Int32Array.from(order, (_, k) => k);
   positions.sort((x, y) => contention[order[y]] - contention[order[x]] || x - y);
-  return Int32Array.from(positions, (k) => order[k]);
+  return positions.map((k) => order[k]);
 }
 
 function mulberry32(seed: number): () => number {
