@@ -304,6 +304,23 @@ describe("solveAssignment optimality", () => {
     }
   });
 
+  it("rank-maximal may need a rank worse than the generous worst rank", () => {
+    // Everyone fits either way; generous keeps all within rank 2, rank-maximal
+    // buys a second first choice with c's 5th. Ranks beyond the generous worst
+    // rank therefore cannot be dropped for rank-maximal.
+    const problem: AssignmentProblem = {
+      students: ["a", "b", "c"],
+      topics: ["p", "q", "r", "f1", "f2", "f3"].map((id) => ({ id, capacity: id.startsWith("f") ? 0 : 1 })),
+      rankings: { a: ["p", "r"], b: ["q", "p"], c: ["q", "f1", "f2", "f3", "r"] },
+      objective: "generous",
+    };
+    const generous = solveAssignment(problem);
+    expect(generous.assignments).toEqual({ a: "r", b: "p", c: "q" });
+    const rankMaximal = solveAssignment({ ...problem, objective: "rank-maximal" });
+    expect(rankMaximal.assignments).toEqual({ a: "p", b: "q", c: "r" });
+    expect(rankMaximal.profile).toEqual([2, 0, 0, 0, 1]);
+  });
+
   it("distinguishes the three objectives", () => {
     const problem: AssignmentProblem = {
       students: ["p", "q", "r", "s", "t", "u"],
