@@ -304,6 +304,23 @@ describe("solveAssignment optimality", () => {
     }
   });
 
+  it("rank-maximal may need a rank worse than the generous worst rank", () => {
+    // Everyone fits either way; generous keeps all within rank 2, rank-maximal
+    // buys a second first choice with c's 5th. Ranks beyond the generous worst
+    // rank therefore cannot be dropped for rank-maximal.
+    const problem: AssignmentProblem = {
+      students: ["a", "b", "c"],
+      topics: ["p", "q", "r", "f1", "f2", "f3"].map((id) => ({ id, capacity: id.startsWith("f") ? 0 : 1 })),
+      rankings: { a: ["p", "r"], b: ["q", "p"], c: ["q", "f1", "f2", "f3", "r"] },
+      objective: "generous",
+    };
+    const generous = solveAssignment(problem);
+    expect(generous.assignments).toEqual({ a: "r", b: "p", c: "q" });
+    const rankMaximal = solveAssignment({ ...problem, objective: "rank-maximal" });
+    expect(rankMaximal.assignments).toEqual({ a: "p", b: "q", c: "r" });
+    expect(rankMaximal.profile).toEqual([2, 0, 0, 0, 1]);
+  });
+
   it("distinguishes the three objectives", () => {
     const problem: AssignmentProblem = {
       students: ["p", "q", "r", "s", "t", "u"],
@@ -450,6 +467,49 @@ describe("solveAssignment properties", () => {
         const levels = objective === "generous" ? result.profile.findLastIndex((count) => count > 0) + 1 : 30;
         expect(321n ** BigInt(levels) > 2n ** 53n).toBe(true);
       }
+    }
+  }, 60_000);
+
+  it("stays exact on doubles when rank-maximal needs more than 8 limbs", () => {
+    // 200 students, 60 topics, complete rankings: 60 levels in base 201, six
+    // to a limb, so 10 limbs (this used to fall back to BigInt).
+    for (const seed of [4, 5]) {
+      const generated = generatePreferences({ students: 200, topics: 60, zipfExponent: 1.5, seed });
+      const problem: AssignmentProblem = {
+        ...generated,
+        topics: generated.topics.map((id) => ({ id, capacity: 4 })),
+        objective: "rank-maximal",
+        seed,
+      };
+      const exact = solveAssignment(problem, { arithmetic: "bigint" });
+      const result = solveAssignment(problem);
+      expectFeasible(problem, result);
+      expect(result.placedCount).toBe(200);
+      expect(result.profile).toEqual(exact.profile);
+      expect(result.profile.findLastIndex((count) => count > 0)).toBeGreaterThan(8);
+      expect(BigInt(result.objectiveValue) > 2n ** 400n).toBe(true);
+    }
+  }, 60_000);
+
+  it("generous on complete rankings matches BigInt though only a few ranks are usable", () => {
+    // 600 students for 600 seats ranking all 60 topics; the worst rank needed
+    // is 5-6, so refreshes are paced by a tenth of the arcs and run 5-7 times.
+    for (const seed of [6, 7]) {
+      const generated = generatePreferences({ students: 600, topics: 60, zipfExponent: 1, seed });
+      const problem: AssignmentProblem = {
+        ...generated,
+        topics: generated.topics.map((id, k) => ({ id, capacity: 9 + (k % 3) })),
+        objective: "generous",
+        seed,
+      };
+      const exact = solveAssignment(problem, { arithmetic: "bigint" });
+      for (const arithmetic of ["auto", "limbs"] as const) {
+        const result = solveAssignment(problem, { arithmetic });
+        expectFeasible(problem, result);
+        expect(result.placedCount).toBe(600);
+        expect(result.profile).toEqual(exact.profile);
+      }
+      expect(exact.profile.findLastIndex((count) => count > 0) + 1).toBeLessThanOrEqual(6);
     }
   }, 60_000);
 

@@ -36,17 +36,26 @@
  *  Consecutive levels share a limb as base-B digits, B = (max placeable) + 1
  *  > any count, as many as keep a limb below 2^46. A limb is a double
  *  holding an exact integer: the search checks every potential and settled
- *  distance against 2^50, so every sum it forms stays below 2^53. Past that,
- *  or past 8 limbs (rank-maximal with long rankings: 500 ranks of 5,000
- *  students need 167), the same search runs on one BigInt per cost (rank r
- *  costs B^(r-1) resp. B^(K-1) - B^(K-r), the profile read as base-B
- *  digits). Floats of magnitude 1001^9 would silently round; limbs never do.
+ *  distance against 2^50, so every sum it forms stays below 2^53. Long
+ *  vectors stay on doubles too (rank-maximal over 500 ranks of 5,000
+ *  students needs 167 limbs): a reached topic's tentative distance is not
+ *  stored but formed limb by limb from its predecessor, only as far as a
+ *  comparison needs (nearly always the first limb or two), so relaxing an
+ *  arc costs about the same at 2 limbs or 167; only settled topics get a
+ *  full row. Past 2^50, or when the rows would take more than 64 MB, the
+ *  same search runs on one BigInt per cost (rank r costs B^(r-1) resp.
+ *  B^(K-1) - B^(K-r), the profile read as base-B digits), which allocates
+ *  on every addition and is about 2x slower there. Floats of magnitude 1001^9
+ *  would silently round; limbs never do.
  *  The limb search keeps potentials on topics only (a placed student's
  *  follows from its seat) and, whenever the searches since the last time
- *  have scanned as many arcs as the graph has, recomputes them exactly by a
- *  reverse Dijkstra from the sink (each topic's cost to free a seat). With
- *  lexicographic costs a search otherwise floods every topic reachable by
- *  moves that only touch lower levels.
+ *  have scanned four times as many arcs as a refresh reads (the arcs of
+ *  usable rank), recomputes them exactly by a reverse Dijkstra from the
+ *  sink (each topic's cost to free a seat). With lexicographic costs a
+ *  search otherwise floods every topic reachable by moves that only touch
+ *  lower levels. Four: on the benchmark, pacing at 1x or 2x refreshed more
+ *  than it saved, and refreshing then adds at most about a quarter to the
+ *  search work.
  *
  * Why not the alternatives: the dense Hungarian method on the seat-expanded
  * matrix is O(seats^3) and needs the whole matrix in memory (5,000 x 5,000
@@ -58,8 +67,9 @@
  * its own round over a large zero-cost region.
  *
  * Ties are broken by a seeded shuffle of the order in which students enter
- * the search (for generous, most contested first choice first; see
- * processingOrder), so the same problem and seed give the same answer.
+ * the search (for generous, students whose top three choices are all
+ * crowded go first; see processingOrder), so the same problem and seed give
+ * the same answer.
  */
 
 export type Objective = "linear" | "generous" | "rank-maximal";
@@ -107,8 +117,13 @@ const LIMB_RANGE = 2 ** 46;
  * stays below 2^52 and so exact.
  */
 const EXACT_LIMIT = 2 ** 50;
-/** Longer vectors than this search on BigInt instead. */
-const MAX_LIMBS = 8;
+/**
+ * Vectors whose rows for every student, topic and rank would hold more
+ * doubles than this (64 MB) search on BigInt instead.
+ */
+const MAX_LIMB_CELLS = 2 ** 23;
+/** How many of a student's choices processingOrder looks at (see there). */
+const CONTENTION_CHOICES = 3;
 
 export interface SolverOptions {
   /**
@@ -138,7 +153,8 @@ export function solveAssignment(problem: AssignmentProblem, options: SolverOptio
   let topicOf: Int32Array | null = null;
   if (arithmetic !== "bigint") {
     const costs = limbCosts(problem.objective, placeable, usableRank, arithmetic === "limbs" ? 1 : undefined);
-    if (arithmetic === "limbs" || (costs.limbs > 1 && costs.limbs <= MAX_LIMBS)) {
+    const cells = (studentCount + 4 * instance.topicCount + usableRank) * costs.limbs;
+    if (arithmetic === "limbs" || (costs.limbs > 1 && cells <= MAX_LIMB_CELLS)) {
       topicOf = searchWithLimbs(instance, order, costs, usableRank);
     } else if (costs.limbs === 1) {
       topicOf = searchWithNumbers(instance, order, costs.rank, costs.unplaced[0], usableRank);
@@ -584,6 +600,15 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
   const topicPotential = new Float64Array(topicCount * limbs);
   const seats = new Seats(capacity, studentCount);
 
+  /**
+   * Path cost plus potential of each student scanned in the current search.
+   * A reached topic's tentative distance is never stored: it is
+   * base(predecessor) + c(arc) - p(topic), formed limb by limb only as far as
+   * a comparison needs (usually the first limb), and written out in full
+   * once the topic is settled. With long vectors (rank-maximal over hundreds
+   * of ranks) this is what keeps an arc relaxation cheap.
+   */
+  const studentBase = new Float64Array(studentCount * limbs);
   const distance = new Float64Array(topicCount * limbs);
   /** 0 = not reached in this search, 1 = in the heap, 2 = settled. */
   const state = new Uint8Array(topicCount);
@@ -591,22 +616,49 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
   const predecessorCostRow = new Int32Array(topicCount);
   const touched = new Int32Array(topicCount);
   const settledTopics = new Int32Array(topicCount);
-  const heap = new VectorHeap(topicCount, distance, limbs);
   const best = new Float64Array(limbs);
-  const base = new Float64Array(limbs);
-  const candidate = new Float64Array(limbs);
   let touchedCount = 0;
   let bestTopic = -1;
   let bestUnplaced = -1;
   let work = 0;
 
-  /** Relaxes the arcs of a student whose own path cost (plus potential) is `base`. */
-  const scan = (student: number) => {
+  /** Whether topic a's tentative distance is below topic b's. */
+  const keyLess = (a: number, b: number): boolean => {
+    const aBase = predecessorStudent[a] * limbs;
+    const bBase = predecessorStudent[b] * limbs;
+    const aCost = predecessorCostRow[a];
+    const bCost = predecessorCostRow[b];
+    const aRow = a * limbs;
+    const bRow = b * limbs;
     for (let l = 0; l < limbs; l++) {
-      const value = base[l] + unplaced[l];
+      const x = studentBase[aBase + l] + rankCost[aCost + l] - topicPotential[aRow + l];
+      const y = studentBase[bBase + l] + rankCost[bCost + l] - topicPotential[bRow + l];
+      if (x !== y) return x < y;
+    }
+    return false;
+  };
+  const heap = new VectorHeap(topicCount, keyLess);
+
+  /** Whether topic j's tentative distance is below best. */
+  const belowBest = (j: number): boolean => {
+    const baseRow = predecessorStudent[j] * limbs;
+    const costRow = predecessorCostRow[j];
+    const row = j * limbs;
+    for (let l = 0; l < limbs; l++) {
+      const x = studentBase[baseRow + l] + rankCost[costRow + l] - topicPotential[row + l];
+      if (x !== best[l]) return x < best[l];
+    }
+    return false;
+  };
+
+  /** Relaxes the arcs of a student whose base row is written. */
+  const scan = (student: number) => {
+    const baseRow = student * limbs;
+    for (let l = 0; l < limbs; l++) {
+      const value = studentBase[baseRow + l] + unplaced[l];
       if (value === best[l]) continue;
       if (value < best[l]) {
-        for (let k = 0; k < limbs; k++) best[k] = base[k] + unplaced[k];
+        for (let k = 0; k < limbs; k++) best[k] = studentBase[baseRow + k] + unplaced[k];
         bestUnplaced = student;
         bestTopic = -1;
       }
@@ -621,7 +673,7 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
       // Topic potentials are <= 0: once base + cost reaches best, no later arc can do better.
       let below = false;
       for (let l = 0; l < limbs; l++) {
-        const value = base[l] + rankCost[costRow + l];
+        const value = studentBase[baseRow + l] + rankCost[costRow + l];
         if (value !== best[l]) {
           below = value < best[l];
           break;
@@ -630,12 +682,32 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
       if (!below) break;
       const j = arcTopic[a];
       if (j === own || state[j] === 2) continue;
+      // A topic no closer than best would never be settled: keep it out of the heap.
       const topicRow = j * limbs;
+      let useful = false;
       for (let l = 0; l < limbs; l++) {
-        candidate[l] = base[l] + rankCost[costRow + l] - topicPotential[topicRow + l];
+        const value = studentBase[baseRow + l] + rankCost[costRow + l] - topicPotential[topicRow + l];
+        if (value !== best[l]) {
+          useful = value < best[l];
+          break;
+        }
       }
-      if (state[j] === 1 && !lexicographicallyLess(candidate, 0, distance, topicRow, limbs)) continue;
-      distance.set(candidate, topicRow);
+      if (!useful) continue;
+      if (state[j] === 1) {
+        // p(j) cancels: compare base + cost of the two arcs into j.
+        const otherBase = predecessorStudent[j] * limbs;
+        const otherCost = predecessorCostRow[j];
+        let improves = false;
+        for (let l = 0; l < limbs; l++) {
+          const x = studentBase[baseRow + l] + rankCost[costRow + l];
+          const y = studentBase[otherBase + l] + rankCost[otherCost + l];
+          if (x !== y) {
+            improves = x < y;
+            break;
+          }
+        }
+        if (!improves) continue;
+      }
       predecessorStudent[j] = student;
       predecessorCostRow[j] = costRow;
       if (state[j] === 0) {
@@ -647,7 +719,7 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
       }
       // A free seat has potential 0, so the path to the sink costs base + cost.
       if (seats.load[j] < capacity[j]) {
-        for (let l = 0; l < limbs; l++) best[l] = base[l] + rankCost[costRow + l];
+        for (let l = 0; l < limbs; l++) best[l] = studentBase[baseRow + l] + rankCost[costRow + l];
         bestTopic = j;
         bestUnplaced = -1;
       }
@@ -655,10 +727,14 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
   };
 
   const refresh = refreshPotentials(instance, costs, ranks, topicOf, seatCostRow, seats, topicPotential);
-  const refreshCost = arcStart[studentCount] + topicCount;
+  // A refresh reads every arc of usable rank once; pacing by all arcs instead
+  // refreshed generous on 500-rank rankings (worst rank 11) 45x too rarely.
+  let usableArcs = 0;
+  for (let a = 0; a < arcRank.length; a++) if (arcRank[a] <= ranks) usableArcs++;
+  const workBetweenRefreshes = 4 * (usableArcs + topicCount);
 
   for (const root of order) {
-    if (work > refreshCost) {
+    if (work > workBetweenRefreshes) {
       if (!refresh()) return null;
       work = 0;
     }
@@ -668,20 +744,29 @@ function searchWithLimbs(instance: Instance, order: Int32Array, costs: LimbCosts
     bestTopic = -1;
     bestUnplaced = root;
 
-    base.fill(0);
+    studentBase.fill(0, root * limbs, (root + 1) * limbs);
     scan(root);
     while (heap.size > 0) {
       const j = heap.top();
-      const row = j * limbs;
-      if (!lexicographicallyLess(distance, row, best, 0, limbs)) break;
+      if (!belowBest(j)) break;
       heap.pop();
-      for (let l = 0; l < limbs; l++) if (Math.abs(distance[row + l]) > EXACT_LIMIT) return null;
+      const row = j * limbs;
+      const fromRow = predecessorStudent[j] * limbs;
+      const costRow = predecessorCostRow[j];
+      for (let l = 0; l < limbs; l++) {
+        const value = studentBase[fromRow + l] + rankCost[costRow + l] - topicPotential[row + l];
+        if (Math.abs(value) > EXACT_LIMIT) return null;
+        distance[row + l] = value;
+      }
       state[j] = 2;
       settledTopics[settledCount++] = j;
       for (let s = seats.start[j], end = s + seats.load[j]; s < end; s++) {
         const member = seats.member[s];
-        const costRow = seatCostRow[member];
-        for (let l = 0; l < limbs; l++) base[l] = distance[row + l] + topicPotential[row + l] - rankCost[costRow + l];
+        const memberRow = member * limbs;
+        const seatRow = seatCostRow[member];
+        for (let l = 0; l < limbs; l++) {
+          studentBase[memberRow + l] = distance[row + l] + topicPotential[row + l] - rankCost[seatRow + l];
+        }
         scan(member);
       }
     }
@@ -757,18 +842,19 @@ function refreshPotentials(
 
   const freeing = new Float64Array(topicCount * limbs);
   const state = new Uint8Array(topicCount);
-  const heap = new VectorHeap(topicCount, freeing, limbs);
+  const heap = new VectorHeap(topicCount, (a, b) => lexicographicallyLess(freeing, a * limbs, freeing, b * limbs, limbs));
   const candidate = new Float64Array(limbs);
   const zeroVector = new Float64Array(limbs);
 
   const offer = (j: number) => {
     const row = j * limbs;
+    if (state[j] === 2 || (state[j] === 1 && !lexicographicallyLess(candidate, 0, freeing, row, limbs))) return;
+    // A copy loop: TypedArray.set costs more than it moves for a few limbs.
+    for (let l = 0; l < limbs; l++) freeing[row + l] = candidate[l];
     if (state[j] === 0) {
-      freeing.set(candidate, row);
       state[j] = 1;
       heap.insert(j);
-    } else if (state[j] === 1 && lexicographicallyLess(candidate, 0, freeing, row, limbs)) {
-      freeing.set(candidate, row);
+    } else {
       heap.decrease(j);
     }
   };
@@ -1052,8 +1138,8 @@ class NumberHeap {
 }
 
 /**
- * Binary min-heap of topics keyed by their rows in a vector array, with
- * decrease-key (no stale entries, so keys are never copied).
+ * Binary min-heap of topics ordered by a comparison of their vector keys,
+ * with decrease-key (no stale entries, so keys are never copied).
  */
 class VectorHeap {
   size = 0;
@@ -1062,8 +1148,7 @@ class VectorHeap {
 
   constructor(
     capacity: number,
-    private readonly keys: Float64Array,
-    private readonly limbs: number,
+    private readonly less: (a: number, b: number) => boolean,
   ) {
     this.items = new Int32Array(capacity);
     this.position = new Int32Array(capacity);
@@ -1096,10 +1181,6 @@ class VectorHeap {
       this.siftDown(0);
     }
     return top;
-  }
-
-  private less(a: number, b: number): boolean {
-    return lexicographicallyLess(this.keys, a * this.limbs, this.keys, b * this.limbs, this.limbs);
   }
 
   private siftUp(index: number) {
@@ -1258,11 +1339,15 @@ export function objectiveValue(objective: Objective, profile: number[], studentC
 
 /**
  * Order in which students enter the search: a seeded shuffle (tie-breaking).
- * For generous, students whose first choice is most oversubscribed go first
- * (the shuffle still breaks ties): measured on the Zipf
- * benchmark, this halves the search work, because the students competing
- * for the same popular topics settle among themselves before the rest fill
- * the quieter topics directly. Any order gives an optimum.
+ * For generous, students go first whose top three choices are all
+ * oversubscribed (by first-choice demand over seats; the shuffle still
+ * breaks ties): students who must end up away from their favourites settle
+ * among themselves before the rest fill the quieter topics directly. On the
+ * Zipf benchmark this takes a quarter (5k x 500) to three fifths (20k x 1k)
+ * off the time of a plain shuffle. Ranking by the first choice alone was
+ * 20-40% slower than by three; by all six usable ranks of the 20k instance
+ * nearly twice as slow (everyone has some crowded topic there). Any order
+ * gives an optimum.
  */
 function processingOrder(instance: Instance, objective: Objective, random: () => number): Int32Array {
   const order = shuffledRange(instance.studentCount, random);
@@ -1272,12 +1357,16 @@ function processingOrder(instance: Instance, objective: Objective, random: () =>
   for (let a = 0; a < arcTopic.length; a++) if (arcRank[a] === 1) firstChoiceDemand[arcTopic[a]]++;
   const contention = new Float64Array(studentCount);
   for (let i = 0; i < studentCount; i++) {
-    const a = arcStart[i];
-    if (a < arcStart[i + 1] && arcRank[a] === 1) contention[i] = firstChoiceDemand[arcTopic[a]] / capacity[arcTopic[a]];
+    let least = Infinity;
+    for (let a = arcStart[i], end = Math.min(arcStart[i] + CONTENTION_CHOICES, arcStart[i + 1]); a < end; a++) {
+      least = Math.min(least, firstChoiceDemand[arcTopic[a]] / capacity[arcTopic[a]]);
+    }
+    contention[i] = least === Infinity ? 0 : least;
   }
-  const positions = Array.from(order, (_, k) => k);
+  // Sorting positions in the shuffle keeps the sort deterministic and unboxed.
+  const positions = Int32Array.from(order, (_, k) => k);
   positions.sort((x, y) => contention[order[y]] - contention[order[x]] || x - y);
-  return Int32Array.from(positions, (k) => order[k]);
+  return positions.map((k) => order[k]);
 }
 
 function mulberry32(seed: number): () => number {
