@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createCookieSessionStorage, redirect } from "@remix-run/node";
 import { and, eq, gt } from "drizzle-orm";
 import { sessions, users } from "../drizzle/schema";
@@ -90,4 +90,12 @@ export async function requireAdmin(request: Request): Promise<SessionUser> {
   const user = await requireUser(request);
   if (user.role !== "admin") throw new Response("Only administrators may open this page.", { status: 403 });
   return user;
+}
+
+/**
+ * The session as recorded in events and rankings: a digest, because the
+ * session id itself is the bearer credential and the event log is readable by admins.
+ */
+export function auditSessionId(user: SessionUser): string {
+  return createHash("sha256").update(user.sessionId).digest("base64url").slice(0, 22);
 }

@@ -19,6 +19,19 @@ export const JOBS = {
     payload: z.strictObject({ runId: z.uuid() }),
     options: { attempts: 3, backoff: { type: "exponential", delay: 2_000 }, removeOnComplete: 100, removeOnFail: 500 },
   },
+  backfillPreferences: {
+    queue: "maintenance",
+    name: "backfill-preferences",
+    payload: z.strictObject({ periodId: z.uuid().optional() }),
+    // Resumable from its checkpoints, so a retry continues where the failed attempt stopped.
+    options: { attempts: 5, backoff: { type: "exponential", delay: 5_000 }, removeOnComplete: 50, removeOnFail: 200 },
+  },
+  checkConsistency: {
+    queue: "maintenance",
+    name: "check-consistency",
+    payload: z.strictObject({ periodId: z.uuid().optional() }),
+    options: { attempts: 2, backoff: { type: "fixed", delay: 10_000 }, removeOnComplete: 50, removeOnFail: 200 },
+  },
 } as const satisfies Record<
   string,
   { queue: string; name: string; payload: z.ZodType; options: JobsOptions }
@@ -33,6 +46,8 @@ export type QueueName = (typeof JOBS)[JobKey]["queue"];
 /** Recurring work, registered with upsertJobScheduler when the worker boots. */
 export const SCHEDULES: { id: string; job: JobKey; every: number }[] = [
   { id: "close-due-periods-every-minute", job: "closeDuePeriods", every: 60_000 },
+  // Also how topics whose recompute was lost while Redis was down get caught up.
+  { id: "check-consistency-every-5-minutes", job: "checkConsistency", every: 5 * 60_000 },
 ];
 
 export function jobByName(queue: string, name: string): JobKey | undefined {

@@ -1,6 +1,8 @@
 import type { Job } from "bullmq";
 import { getDb, withTransaction } from "../app/db.server";
 import { executeAssignmentRun, markAssignmentRunFailed } from "../app/models/assignment/runs.server";
+import { backfillPreferences, type BackfillProgress } from "../app/models/backfill.server";
+import { runConsistencyCheck } from "../app/models/consistency.server";
 import { closeDuePeriods } from "../app/models/period.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
@@ -14,6 +16,21 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
   },
   runAssignment: async ({ runId }, job) =>
     executeAssignmentRun({ db: getDb(), runId, onProgress: (progress) => job.updateProgress(progress) }),
+  backfillPreferences: async ({ periodId }, job) => {
+    const report = await backfillPreferences({ db: getDb(), periodId, onProgress: throttledProgress(job) });
+    const { problems, ...counts } = report;
+    return { ...counts, problems: problems.slice(0, MAX_PROBLEMS_IN_RESULT), problemCount: problems.length };
+  },
+  checkConsistency: async ({ periodId }) => {
+    const run = await runConsistencyCheck({ db: getDb(), periodId, trigger: "job" });
+    return {
+      runId: run.id,
+      differences: run.before.differences.length,
+      invalidTrees: run.before.invalidTrees.length,
+      repaired: run.repaired.map(({ aggregate, namespace }) => `${aggregate}/${namespace}`),
+      staleTopicIds: run.staleTopicIds,
+    };
+  },
 };
 
 /** What to record when a job has failed for good (no retry left), for jobs whose rows track their own state. */
@@ -27,5 +44,20 @@ export const ON_FINAL_FAILURE: { [K in JobKey]?: (payload: JobPayload<K>, error:
         : `The run failed on every attempt: ${error.message}`,
     }),
 };
+
+/** Job results live in Redis; the full list of rejected rows is the CLI's to print. */
+const MAX_PROBLEMS_IN_RESULT = 50;
+
+/** Reports progress to BullMQ about once per percent instead of once per row. */
+function throttledProgress(job: Job) {
+  let reported = -1;
+  return async (progress: BackfillProgress) => {
+    const step = Math.max(1, Math.ceil(progress.total / 100));
+    if (progress.done === progress.total || progress.done - reported >= step) {
+      reported = progress.done;
+      await job.updateProgress(progress);
+    }
+  };
+}
 
 export { JOBS };

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { isRetryableError, pgErrorCode } from "../db.server";
 import { query, type AggregateDb } from "./db";
 import { AggregateConfigError } from "./errors";
 import { layoutTree } from "./build";
@@ -733,8 +734,12 @@ export async function applyEncodedOps(
       }
     }),
   );
-  const failure = settled.find((result) => result.status === "rejected");
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+  const failures = settled.flatMap((result) => (result.status === "rejected" ? [result.reason as unknown] : []));
+  // Once one statement fails, the others in the transaction fail with 25P02; surface the cause, retryable first,
+  // so a deadlock in one tree is retried by withTransaction instead of reaching the caller as "transaction aborted".
+  if (failures.length > 0) {
+    throw failures.find(isRetryableError) ?? failures.find((error) => pgErrorCode(error) !== "25P02") ?? failures[0];
+  }
   // Refused before anything is written: a failed strict op leaves the trees untouched.
   const refusal = refuse(outcomes);
   if (refusal) throw refusal;

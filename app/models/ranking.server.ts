@@ -1,8 +1,10 @@
-import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { rankingBatches, rankings, rankingStates, selectionPeriods, topics } from "../../drizzle/schema";
-import { withTransaction, type Database, type Executor, type Transaction } from "../db.server";
+import { withTransaction, type Database, type Executor, type Transaction, type TransactionStats } from "../db.server";
 import { recordEvent } from "./event.server";
+import { maintainRankingAggregates, type RankingAggregateRow } from "./ranking-aggregates.server";
 import {
+  affectedTopicIds,
   applyRankingUpdates,
   invertChanges,
   orderOf,
@@ -16,19 +18,43 @@ export type RankingResult = {
   order: string[];
   version: number;
   changes: RankingChange[];
+  /** Topics whose set of positions changed: the ones whose metrics need recomputing. */
+  affectedTopicIds: string[];
   /** True when this batch id had already been applied and its stored answer is returned. */
   replayed: boolean;
 };
 
+export type RankingErrorCode =
+  | "invalid-batch"
+  | "unknown-topic"
+  | "period-not-found"
+  | "period-not-open"
+  | "stale-version"
+  | "nothing-to-undo"
+  | "batch-id-reused";
+
+const STATUS: Record<RankingErrorCode, 400 | 404 | 409> = {
+  "invalid-batch": 400,
+  "unknown-topic": 400,
+  "period-not-found": 404,
+  "period-not-open": 409,
+  "stale-version": 409,
+  "nothing-to-undo": 409,
+  "batch-id-reused": 409,
+};
+
 /** A failure the student can act on; `status` is the HTTP status to answer with. */
 export class RankingError extends Error {
+  readonly status: 400 | 404 | 409;
   constructor(
+    readonly code: RankingErrorCode,
     message: string,
-    readonly status: 400 | 404 | 409,
+    /** With "stale-version": the saved ranking the page should adopt. */
     readonly current?: { order: string[]; version: number },
   ) {
     super(message);
     this.name = "RankingError";
+    this.status = STATUS[code];
   }
 }
 
@@ -63,41 +89,67 @@ async function currentPositions(tx: Transaction, studentId: string, periodId: st
   return new Map(rows.map((row) => [row.topicId, row.position]));
 }
 
-/** Locks the student's ranking state row (creating it at version 0) and returns its version. */
+/**
+ * Locks the student's ranking state row, creating it at version 0, and returns
+ * its version: one statement, since the no-op update takes the row lock.
+ */
 async function lockRankingState(tx: Transaction, studentId: string, periodId: string): Promise<number> {
-  await tx.insert(rankingStates).values({ studentId, periodId }).onConflictDoNothing();
   const [state] = await tx
-    .select({ version: rankingStates.version })
-    .from(rankingStates)
-    .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId)))
-    .for("update");
+    .insert(rankingStates)
+    .values({ studentId, periodId })
+    .onConflictDoUpdate({ target: [rankingStates.studentId, rankingStates.periodId], set: { version: sql`${rankingStates.version}` } })
+    .returning({ version: rankingStates.version });
   return state.version;
 }
 
-async function requireOpenPeriod(tx: Transaction, periodId: string) {
+/**
+ * The period's status, locked against a concurrent close (closing takes FOR
+ * UPDATE, which waits for this lock) so no batch commits into a closed period.
+ */
+async function lockPeriodStatus(tx: Transaction, periodId: string) {
   const [period] = await tx
     .select({ status: selectionPeriods.status })
     .from(selectionPeriods)
     .where(eq(selectionPeriods.id, periodId))
-    .for("share");
-  if (!period) throw new RankingError("That selection period does not exist.", 404);
-  if (period.status !== "open") {
-    throw new RankingError(`The selection period is ${period.status}; rankings can no longer be changed.`, 409);
+    .for("key share");
+  return period?.status;
+}
+
+function requireOpen(status: string | undefined) {
+  if (!status) throw new RankingError("period-not-found", "That selection period does not exist.");
+  if (status !== "open") {
+    throw new RankingError(
+      "period-not-open",
+      status === "draft"
+        ? "The selection period has not opened yet; rankings cannot be changed."
+        : `The selection period is ${status}; rankings can no longer be changed.`,
+    );
   }
 }
 
-/** Writes the changed rows: deletes removed topics, upserts moved and added ones. */
-async function writeChanges(
+async function knownTopicIds(tx: Transaction, periodId: string, topicIds: string[]): Promise<Set<string>> {
+  if (topicIds.length === 0) return new Set();
+  const rows = await tx
+    .select({ id: topics.id })
+    .from(topics)
+    .where(and(eq(topics.periodId, periodId), inArray(topics.id, topicIds)));
+  return new Set(rows.map((row) => row.id));
+}
+
+/** The statements writing the changed rows: deletes removed topics, upserts moved and added ones. */
+function writeChanges(
   tx: Transaction,
   { studentId, periodId, sessionId, changes }: { studentId: string; periodId: string; sessionId: string; changes: RankingChange[] },
 ) {
   const removed = changes.filter((change) => change.newPos === null).map((change) => change.topicId);
   const placed = changes.filter((change) => change.newPos !== null);
+  const writes: Promise<unknown>[] = [];
   if (removed.length > 0) {
-    await tx.delete(rankings).where(and(eq(rankings.studentId, studentId), inArray(rankings.topicId, removed)));
+    writes.push(tx.delete(rankings).where(and(eq(rankings.studentId, studentId), inArray(rankings.topicId, removed))));
   }
   if (placed.length > 0) {
-    await tx
+    writes.push(
+      tx
       .insert(rankings)
       .values(
         placed.map((change) => ({
@@ -117,8 +169,10 @@ async function writeChanges(
           sessionId: sql`excluded.session_id`,
           updatedAt: sql`now()`,
         },
-      });
+      }),
+    );
   }
+  return writes;
 }
 
 /**
@@ -135,6 +189,8 @@ export async function applyRankingBatch({
   sessionId,
   baseVersion,
   updates,
+  stats,
+  maintainAggregates = true,
 }: {
   db: Database;
   studentId: string;
@@ -144,43 +200,61 @@ export async function applyRankingBatch({
   /** The version the page's order was based on; null applies on top of whatever is current. */
   baseVersion: number | null;
   updates: RankingUpdate[];
+  /** Counts the transaction's retries (serialization failures, deadlocks), for benchmarks. */
+  stats?: TransactionStats;
+  /**
+   * Only for the benchmark's baseline: false skips the aggregates, leaving them
+   * out of step with the rankings until the consistency repair runs.
+   */
+  maintainAggregates?: boolean;
 }): Promise<RankingResult> {
+  // Statements that do not depend on each other are issued together: postgres.js
+  // pipelines them on the transaction's connection, saving round trips.
   return withTransaction(db, async (tx) => {
-    const replay = await replayedResult(tx, { batchId, studentId, periodId });
+    const [replay, status] = await Promise.all([
+      replayedResult(tx, { batchId, studentId, periodId }),
+      lockPeriodStatus(tx, periodId),
+    ]);
     if (replay) return replay;
-    await requireOpenPeriod(tx, periodId);
+    requireOpen(status);
     const version = await lockRankingState(tx, studentId, periodId);
-    // A concurrent request with the same batch id may have committed while we waited for the lock.
-    const lateReplay = await replayedResult(tx, { batchId, studentId, periodId });
+    const topicIds = [...new Set(updates.map((update) => update.topicId))];
+    // The replay check again: a request with the same batch id may have committed while we waited for the lock.
+    const [lateReplay, current, known] = await Promise.all([
+      replayedResult(tx, { batchId, studentId, periodId }),
+      currentPositions(tx, studentId, periodId),
+      knownTopicIds(tx, periodId, topicIds),
+    ]);
     if (lateReplay) return lateReplay;
-    const current = await currentPositions(tx, studentId, periodId);
     if (baseVersion !== null && baseVersion !== version) {
       throw new RankingError(
+        "stale-version",
         "Your ranking was changed elsewhere (another tab or device). The page now shows the saved order.",
-        409,
         { order: orderOf(current), version },
       );
     }
-    const topicIds = [...new Set(updates.map((update) => update.topicId))];
-    const known = topicIds.length
-      ? await tx
-          .select({ id: topics.id })
-          .from(topics)
-          .where(and(eq(topics.periodId, periodId), inArray(topics.id, topicIds)))
-      : [];
-    const unknown = topicIds.filter((id) => !known.some((row) => row.id === id));
+    const unknown = topicIds.filter((id) => !known.has(id));
     if (unknown.length > 0) {
-      throw new RankingError(`Not a topic of this selection period: ${unknown.join(", ")}.`, 400);
+      throw new RankingError("unknown-topic", `Not a topic of this selection period: ${unknown.join(", ")}.`);
     }
     let applied: ReturnType<typeof applyRankingUpdates>;
     try {
       applied = applyRankingUpdates(current, updates);
     } catch (error) {
-      if (error instanceof RankingRuleError) throw new RankingError(error.message, 400);
+      if (error instanceof RankingRuleError) throw new RankingError("invalid-batch", error.message);
       throw error;
     }
-    return commitChanges(tx, { studentId, periodId, batchId, sessionId, version, kind: "batch", ...applied });
-  });
+    return commitChanges(tx, {
+      studentId,
+      periodId,
+      batchId,
+      sessionId,
+      version,
+      kind: "batch",
+      maintainAggregates,
+      ...applied,
+    });
+  }, { stats });
 }
 
 async function replayedResult(
@@ -190,10 +264,16 @@ async function replayedResult(
   const [previous] = await tx.select().from(rankingBatches).where(eq(rankingBatches.batchId, batchId));
   if (!previous) return undefined;
   if (previous.studentId !== studentId || previous.periodId !== periodId) {
-    throw new RankingError("That batch id was already used for another request; send a new batch id.", 409);
+    throw new RankingError("batch-id-reused", "That batch id was already used for another request; send a new batch id.");
   }
-  const { order } = await getStudentRanking({ db: tx, studentId, periodId });
-  return { order, version: previous.version, changes: previous.changes, replayed: true };
+  const order = previous.resultOrder ?? (await getStudentRanking({ db: tx, studentId, periodId })).order;
+  return {
+    order,
+    version: previous.version,
+    changes: previous.changes,
+    affectedTopicIds: affectedTopicIds(previous.changes),
+    replayed: true,
+  };
 }
 
 async function commitChanges(
@@ -208,6 +288,7 @@ async function commitChanges(
     next,
     changes,
     undoes,
+    maintainAggregates = true,
   }: {
     studentId: string;
     periodId: string;
@@ -218,41 +299,50 @@ async function commitChanges(
     next: Map<string, number>;
     changes: RankingChange[];
     undoes?: string;
+    maintainAggregates?: boolean;
   },
 ): Promise<RankingResult> {
   const order = orderOf(next);
   if (changes.length === 0) {
-    await tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version, changes });
-    return { order, version, changes, replayed: false };
+    await tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version, changes, resultOrder: order });
+    return { order, version, changes, affectedTopicIds: [], replayed: false };
   }
   const nextVersion = version + 1;
-  await writeChanges(tx, { studentId, periodId, sessionId, changes });
-  await tx
-    .update(rankingStates)
-    .set({ version: nextVersion })
-    .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId)));
-  await tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version: nextVersion, changes });
-  if (kind === "batch") {
-    await recordEvent(tx, {
-      type: "RANKINGS_BATCH_UPDATED",
-      actorId: studentId,
-      actorType: "student",
-      sessionId,
-      periodId,
-      payload: { studentId, batchId, sessionId, updates: changes },
-    });
-  } else {
-    await tx.update(rankingBatches).set({ undoneBy: batchId }).where(eq(rankingBatches.batchId, undoes!));
-    await recordEvent(tx, {
-      type: "RANKINGS_UNDONE",
-      actorId: studentId,
-      actorType: "student",
-      sessionId,
-      periodId,
-      payload: { studentId, undoneBatchId: undoes!, updates: changes },
-    });
-  }
-  return { order, version: nextVersion, changes, replayed: false };
+  const row = (topicId: string, position: number | null): RankingAggregateRow[] =>
+    position === null ? [] : [{ studentId, topicId, periodId, position }];
+  await Promise.all([
+    ...writeChanges(tx, { studentId, periodId, sessionId, changes }),
+    maintainAggregates
+      ? maintainRankingAggregates(tx, {
+          before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
+          after: changes.flatMap((change) => row(change.topicId, change.newPos)),
+        })
+      : undefined,
+    tx
+      .update(rankingStates)
+      .set({ version: nextVersion })
+      .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId))),
+    tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version: nextVersion, changes, resultOrder: order }),
+    kind === "batch"
+      ? recordEvent(tx, {
+          type: "RANKINGS_BATCH_UPDATED",
+          actorId: studentId,
+          actorType: "student",
+          sessionId,
+          periodId,
+          payload: { studentId, batchId, sessionId, updates: changes },
+        })
+      : recordEvent(tx, {
+          type: "RANKINGS_UNDONE",
+          actorId: studentId,
+          actorType: "student",
+          sessionId,
+          periodId,
+          payload: { studentId, undoneBatchId: undoes!, updates: changes },
+        }),
+    ...(kind === "undo" ? [tx.update(rankingBatches).set({ undoneBy: batchId }).where(eq(rankingBatches.batchId, undoes!))] : []),
+  ]);
+  return { order, version: nextVersion, changes, affectedTopicIds: affectedTopicIds(changes), replayed: false };
 }
 
 /**
@@ -265,34 +355,43 @@ export async function undoLastBatch({
   periodId,
   batchId,
   sessionId,
+  baseVersion = null,
 }: {
   db: Database;
   studentId: string;
   periodId: string;
   batchId: string;
   sessionId: string;
+  /** The version the page showed, so an undo never reverts a change the student has not seen. */
+  baseVersion?: number | null;
 }): Promise<RankingResult> {
   return withTransaction(db, async (tx) => {
-    const replay = await replayedResult(tx, { batchId, studentId, periodId });
+    const [replay, status] = await Promise.all([
+      replayedResult(tx, { batchId, studentId, periodId }),
+      lockPeriodStatus(tx, periodId),
+    ]);
     if (replay) return replay;
-    await requireOpenPeriod(tx, periodId);
+    requireOpen(status);
     const version = await lockRankingState(tx, studentId, periodId);
+    const [lateReplay, current] = await Promise.all([
+      replayedResult(tx, { batchId, studentId, periodId }),
+      currentPositions(tx, studentId, periodId),
+    ]);
+    if (lateReplay) return lateReplay;
+    if (baseVersion !== null && baseVersion !== version) {
+      throw new RankingError(
+        "stale-version",
+        "Your ranking was changed elsewhere (another tab or device), so nothing was undone. The page now shows the saved order.",
+        { order: orderOf(current), version },
+      );
+    }
     const [last] = await tx
       .select()
       .from(rankingBatches)
-      .where(
-        and(
-          eq(rankingBatches.studentId, studentId),
-          eq(rankingBatches.periodId, periodId),
-          eq(rankingBatches.kind, "batch"),
-          isNull(rankingBatches.undoneBy),
-          sql`jsonb_array_length(${rankingBatches.changes}) > 0`,
-        ),
-      )
+      .where(undoableBatches(studentId, periodId))
       .orderBy(desc(rankingBatches.version))
       .limit(1);
-    if (!last) throw new RankingError("There is nothing to undo.", 409);
-    const current = await currentPositions(tx, studentId, periodId);
+    if (!last) throw new RankingError("nothing-to-undo", "There is nothing left to undo.");
     const inverse = invertChanges(last.changes).map(({ topicId, newPos }) => ({ topicId, position: newPos }));
     const { next, changes } = applyRankingUpdates(current, inverse);
     return commitChanges(tx, {
@@ -307,4 +406,28 @@ export async function undoLastBatch({
       undoes: last.batchId,
     });
   });
+}
+
+function undoableBatches(studentId: string, periodId: string) {
+  return and(
+    eq(rankingBatches.studentId, studentId),
+    eq(rankingBatches.periodId, periodId),
+    eq(rankingBatches.kind, "batch"),
+    isNull(rankingBatches.undoneBy),
+    sql`jsonb_array_length(${rankingBatches.changes}) > 0`,
+  );
+}
+
+/** How many of the student's batches an undo could still revert (for the page's Undo button). */
+export async function countUndoableBatches({
+  db,
+  studentId,
+  periodId,
+}: {
+  db: Executor;
+  studentId: string;
+  periodId: string;
+}): Promise<number> {
+  const [row] = await db.select({ count: count() }).from(rankingBatches).where(undoableBatches(studentId, periodId));
+  return row.count;
 }

@@ -20,7 +20,8 @@ export function orderOf(positions: Map<string, number>): string[] {
 /**
  * Applies a batch of updates (position null removes the topic) to the current
  * positions. Throws RankingRuleError when the result would not be a ranking:
- * a topic named twice, a position below 1, duplicate positions or a gap.
+ * a topic named twice, a position below 1, duplicate positions, or a position
+ * past the end of the list (a gap).
  */
 export function applyRankingUpdates(
   current: Map<string, number>,
@@ -42,18 +43,18 @@ export function applyRankingUpdates(
   }
   const byPosition = new Map<number, string>();
   for (const [topicId, position] of next) {
+    // With k distinct positions all within 1..k there can be no gap, so this
+    // one check also catches every gap.
+    if (position > next.size) {
+      throw new RankingRuleError(
+        `Position ${position} for topic ${topicId} is out of range (it would leave a gap): the list would hold ${next.size} topic${next.size === 1 ? "" : "s"}, at positions 1..${next.size}.`,
+      );
+    }
     const other = byPosition.get(position);
     if (other !== undefined) {
       throw new RankingRuleError(`Topics ${other} and ${topicId} would both be at position ${position}.`);
     }
     byPosition.set(position, topicId);
-  }
-  for (let position = 1; position <= next.size; position++) {
-    if (!byPosition.has(position)) {
-      throw new RankingRuleError(
-        `Positions must run 1..${next.size} without gaps; position ${position} would be empty.`,
-      );
-    }
   }
   const changes: RankingChange[] = [];
   for (const topicId of new Set([...current.keys(), ...next.keys()])) {
@@ -73,6 +74,19 @@ export function diffOrders(from: string[], to: string[]): RankingUpdate[] {
   for (const [topicId, position] of after) if (before.get(topicId) !== position) updates.push({ topicId, position });
   for (const topicId of before.keys()) if (!after.has(topicId)) updates.push({ topicId, position: null });
   return updates;
+}
+
+/** The topics whose position changed (added, moved or removed): whose metrics need recomputing. */
+export function affectedTopicIds(changes: RankingChange[]): string[] {
+  return [...new Set(changes.map((change) => change.topicId))].sort();
+}
+
+/** Moves the item at `from` to index `to` (both 0-based), returning a new array. */
+export function moveItem<T>(items: readonly T[], from: number, to: number): T[] {
+  const next = items.slice();
+  const [item] = next.splice(from, 1);
+  next.splice(to, 0, item);
+  return next;
 }
 
 /** The changes that undo `changes`. */

@@ -2,10 +2,13 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { ResultPublishedNotice } from "~/components/assignment/student-result";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { RankingList, type RankingTopic } from "~/components/ranking/ranking-list";
+import { SaveStatusIndicator } from "~/components/ranking/save-status";
+import { useRankingAutosave } from "~/components/ranking/use-ranking-autosave";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
 import { getCurrentPeriodForStudents, listTopics } from "~/models/period.server";
-import { getStudentRanking } from "~/models/ranking.server";
+import { countUndoableBatches, getStudentRanking } from "~/models/ranking.server";
 import { requireStudent } from "~/session.server";
 
 export const meta: MetaFunction = () => [{ title: "My ranking · TopicMatch" }];
@@ -14,20 +17,22 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const student = await requireStudent(request);
   const db = getDb();
   const period = await getCurrentPeriodForStudents({ db, studentId: student.id });
-  if (!period) return { period: null, topics: [], ranking: [] };
-  const [topics, ranking] = await Promise.all([
+  if (!period) return { period: null, topics: [], ranking: { order: [], version: 0 }, undoable: 0 };
+  const [topics, ranking, undoable] = await Promise.all([
     listTopics({ db, periodId: period.id }),
     getStudentRanking({ db, studentId: student.id, periodId: period.id }),
+    countUndoableBatches({ db, studentId: student.id, periodId: period.id }),
   ]);
   return {
     period: { id: period.id, title: period.title, description: period.description, status: period.status },
     topics: topics.map(({ id, title, description, supervisor, capacity }) => ({ id, title, description, supervisor, capacity })),
-    ranking: ranking.order,
+    ranking,
+    undoable,
   };
 }
 
 export default function StudentHome() {
-  const { period, topics, ranking } = useLoaderData<typeof loader>();
+  const { period, topics, ranking, undoable } = useLoaderData<typeof loader>();
   if (!period) {
     return (
       <div className="card mx-auto max-w-lg text-center">
@@ -36,56 +41,78 @@ export default function StudentHome() {
       </div>
     );
   }
+  return (
+    <RankingEditor
+      // Keyed by period only: fresh loader data must not remount the editor and drop a pending batch.
+      key={period.id}
+      period={period}
+      topics={topics}
+      ranking={ranking}
+      undoable={undoable}
+    />
+  );
+}
+
+function RankingEditor({
+  period,
+  topics,
+  ranking,
+  undoable: initialUndoable,
+}: {
+  period: { id: string; title: string; description: string; status: string };
+  topics: RankingTopic[];
+  ranking: { order: string[]; version: number };
+  undoable: number;
+}) {
+  const autosave = useRankingAutosave({
+    endpoint: "/student/ranking",
+    periodId: period.id,
+    initial: ranking,
+    initialUndoable,
+  });
+  const readOnly = period.status !== "open" || autosave.closed;
   const byId = new Map(topics.map((topic) => [topic.id, topic]));
-  const unranked = topics.filter((topic) => !ranking.includes(topic.id));
+  const canUndo = !readOnly && autosave.undoable > 0 && autosave.status === "saved" && !autosave.undoing;
   return (
     <div className="space-y-6">
-      <div>
-        <div className="flex items-center gap-3">
-          <h1 className="text-2xl font-bold">{period.title}</h1>
-          <StatusBadge status={period.status} />
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div>
+          <div className="flex items-center gap-3">
+            <h1 className="text-2xl font-bold">{period.title}</h1>
+            <StatusBadge status={autosave.closed ? "closed" : period.status} />
+          </div>
+          {period.description ? <p className="mt-1 text-slate-600">{period.description}</p> : null}
         </div>
-        {period.description ? <p className="mt-1 text-slate-600">{period.description}</p> : null}
+        {!readOnly || autosave.status === "failed" ? (
+          <div className="flex flex-wrap items-center gap-3">
+            <SaveStatusIndicator
+              status={autosave.status}
+              failure={autosave.failure}
+              canRetry={autosave.unsaved}
+              onRetry={autosave.retry}
+            />
+            {!readOnly ? (
+              <button type="button" className="btn-secondary py-1" disabled={!canUndo} onClick={autosave.undo}>
+                Undo last change{autosave.undoable > 0 ? ` (${autosave.undoable})` : ""}
+              </button>
+            ) : null}
+          </div>
+        ) : null}
       </div>
       {period.status === "published" ? <ResultPublishedNotice /> : null}
-      <section aria-labelledby="my-ranking" className="card">
-        <h2 id="my-ranking" className="text-lg font-semibold">
-          My ranking ({ranking.length} of {topics.length})
-        </h2>
-        {ranking.length === 0 ? (
-          <p className="mt-2 text-slate-600">You have not ranked any topic yet.</p>
-        ) : (
-          <ol className="mt-3 space-y-2" data-testid="my-ranking">
-            {ranking.map((topicId, index) => {
-              const topic = byId.get(topicId);
-              return (
-                <li key={topicId} className="flex items-baseline gap-3 rounded border border-slate-200 px-3 py-2">
-                  <span className="w-6 text-right font-semibold tabular-nums text-indigo-700">{index + 1}</span>
-                  <span className="font-medium">{topic?.title}</span>
-                  <span className="text-sm text-slate-500">{topic?.supervisor}</span>
-                </li>
-              );
-            })}
-          </ol>
-        )}
-      </section>
-      {unranked.length > 0 ? (
-        <section aria-labelledby="other-topics" className="card">
-          <h2 id="other-topics" className="text-lg font-semibold">
-            Topics not in my list
-          </h2>
-          <ul className="mt-3 grid gap-2 sm:grid-cols-2">
-            {unranked.map((topic) => (
-              <li key={topic.id} className="rounded border border-slate-200 px-3 py-2">
-                <p className="font-medium">{topic.title}</p>
-                <p className="text-sm text-slate-500">
-                  {topic.supervisor} · {topic.capacity} places
-                </p>
-              </li>
-            ))}
-          </ul>
-        </section>
+      {readOnly ? (
+        <p role="note" className="rounded border border-amber-200 bg-amber-50 p-3 text-amber-900" data-testid="read-only-notice">
+          {period.status === "draft"
+            ? "This selection period has not opened yet. You can look at the topics, but not rank them."
+            : "This selection period is closed. Your ranking is shown as it was saved and can no longer be changed."}
+        </p>
       ) : null}
+      {autosave.conflict ? (
+        <p role="alert" className="rounded border border-blue-200 bg-blue-50 p-3 text-blue-900" data-testid="conflict-notice">
+          {autosave.conflict}
+        </p>
+      ) : null}
+      <RankingList order={autosave.order} onChange={autosave.change} topics={byId} readOnly={readOnly} />
     </div>
   );
 }

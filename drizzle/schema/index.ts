@@ -206,6 +206,8 @@ export const rankingBatches = pgTable(
     kind: text("kind", { enum: ["batch", "undo"] }).notNull(),
     version: integer("version").notNull(),
     changes: jsonb("changes").$type<RankingChange[]>().notNull(),
+    /** The order this batch left, answered again when the same batch id is replayed (null for rows older than the column). */
+    resultOrder: jsonb("result_order").$type<string[]>(),
     undoneBy: uuid("undone_by"),
     createdAt: createdAt(),
   },
@@ -213,3 +215,4 @@ export const rankingBatches = pgTable(
 );
 export * from "./assignment";
 export * from "./aggregate";
+export * from "./consistency";

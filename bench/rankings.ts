@@ -1,0 +1,279 @@
+/**
+ * Ranking save benchmark: `npm run bench:rankings` (builds the app first).
+ *
+ * 50 students save at once, each 20 batches of random reorders of a full
+ * ranking of 30 topics: through applyRankingBatch in this process, and
+ * through HTTP against the built server (server.ts in a child process, the
+ * route a browser uses). Each workload runs on a fresh period of its own in a
+ * throw-away database, after an untimed first batch that gives every student
+ * their full ranking. Printed per workload: throughput, latency percentiles,
+ * transaction retries (model) or resent requests (HTTP), then the
+ * consistency of the stored rankings with their events.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { closeDb, getDb, withTransaction, type TransactionStats } from "../app/db.server";
+import { createPeriod, createTopic, openPeriod } from "../app/models/period.server";
+import { diffOrders, orderOf, replayChanges, type RankingChange, type RankingUpdate } from "../app/models/ranking";
+import { applyRankingBatch } from "../app/models/ranking.server";
+import { ensureStudents } from "../app/models/seed.server";
+import { databaseName, maintenanceUrl, migrateDatabase } from "../scripts/lib/database";
+
+const STUDENTS = Number(process.env.BENCH_STUDENTS ?? 50);
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
+const TOPICS = 30;
+const PASSWORD = "bench-student-password";
+const SYSTEM = { actorId: null, actorType: "system" as const, sessionId: "bench" };
+
+type Sample = { ms: number; retries: number };
+type Workload = { name: string; samples: Sample[]; wallMs: number; periodId: string };
+type Student = { id: string; email: string; order: string[]; version: number; cookie?: string };
+
+/** A seeded generator, so every workload sees the same sequence of edits. */
+function random(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled<T>(items: T[], next: () => number): T[] {
+  const result = items.slice();
+  for (let index = result.length - 1; index > 0; index--) {
+    const other = Math.floor(next() * (index + 1));
+    [result[index], result[other]] = [result[other], result[index]];
+  }
+  return result;
+}
+
+/** What a debounced batch from the page looks like: one to three drags. */
+function reorder(order: string[], next: () => number): string[] {
+  const result = order.slice();
+  const drags = 1 + Math.floor(next() * 3);
+  for (let drag = 0; drag < drags; drag++) {
+    const [moved] = result.splice(Math.floor(next() * result.length), 1);
+    result.splice(Math.floor(next() * (result.length + 1)), 0, moved);
+  }
+  return result;
+}
+
+async function makePeriod(title: string) {
+  return withTransaction(getDb(), async (tx) => {
+    const period = await createPeriod({ tx, title });
+    const topicIds: string[] = [];
+    for (let index = 0; index < TOPICS; index++) {
+      const topic = await createTopic({ tx, periodId: period.id, title: `Topic ${index + 1}`, capacity: 3, actor: SYSTEM });
+      topicIds.push(topic.id);
+    }
+    await openPeriod({ tx, periodId: period.id, actor: SYSTEM });
+    return { periodId: period.id, topicIds };
+  });
+}
+
+type Send = (student: Student, periodId: string, updates: RankingUpdate[]) => Promise<{ order: string[]; version: number; retries: number }>;
+
+async function runWorkload(name: string, students: Student[], send: Send, seed: number): Promise<Workload> {
+  const { periodId, topicIds } = await makePeriod(`${name} ${randomUUID().slice(0, 8)}`);
+  const next = random(seed);
+  for (const student of students) {
+    student.order = [];
+    student.version = 0;
+  }
+  await Promise.all(
+    students.map(async (student) => {
+      const full = shuffled(topicIds, next);
+      const result = await send(student, periodId, diffOrders([], full));
+      Object.assign(student, { order: result.order, version: result.version });
+    }),
+  );
+  const plans = students.map(() => Array.from({ length: BATCHES }, () => seed + Math.floor(next() * 1e9)));
+  const samples: Sample[] = [];
+  const started = performance.now();
+  await Promise.all(
+    students.map(async (student, index) => {
+      for (const planSeed of plans[index]) {
+        const target = reorder(student.order, random(planSeed));
+        const before = performance.now();
+        const result = await send(student, periodId, diffOrders(student.order, target));
+        samples.push({ ms: performance.now() - before, retries: result.retries });
+        if (result.order.join() !== target.join()) throw new Error(`${name}: the saved order differs from the one sent`);
+        Object.assign(student, { order: result.order, version: result.version });
+      }
+    }),
+  );
+  return { name, samples, wallMs: performance.now() - started, periodId };
+}
+
+const viaModel: Send = async (student, periodId, updates) => {
+  const stats: TransactionStats = { retries: 0 };
+  const result = await applyRankingBatch({
+    db: getDb(),
+    studentId: student.id,
+    periodId,
+    batchId: randomUUID(),
+    sessionId: "bench",
+    baseVersion: student.version,
+    updates,
+    stats,
+  });
+  return { order: result.order, version: result.version, retries: stats.retries };
+};
+
+function viaHttp(baseUrl: string): Send {
+  return async (student, periodId, updates) => {
+    const body = JSON.stringify({ periodId, batchId: randomUUID(), expectedVersion: student.version, updates });
+    // Resent with the same batch id on a failure, as the page does; the server applies it once.
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(`${baseUrl}/student/ranking`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Cookie: student.cookie! },
+        body,
+        redirect: "manual",
+      }).catch((error: Error) => error);
+      if (!(response instanceof Error) && response.ok) {
+        const result = (await response.json()) as { order: string[]; version: number };
+        return { ...result, retries: attempt };
+      }
+      const detail = response instanceof Error ? response.message : `${response.status} ${await response.text()}`;
+      if (attempt >= 3) throw new Error(`HTTP batch failed: ${detail}`);
+    }
+  };
+}
+
+async function signIn(baseUrl: string, student: Student) {
+  const response = await fetch(`${baseUrl}/login`, {
+    method: "POST",
+    body: new URLSearchParams({ email: student.email, password: PASSWORD }),
+    redirect: "manual",
+  });
+  const cookie = response.headers.get("Set-Cookie");
+  if (response.status !== 302 || !cookie) throw new Error(`sign-in failed for ${student.email}: ${response.status}`);
+  student.cookie = cookie.split(";")[0];
+}
+
+function percentile(sorted: number[], p: number) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function summarise(workload: Workload) {
+  const times = workload.samples.map((sample) => sample.ms).sort((a, b) => a - b);
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  return {
+    name: workload.name,
+    batches: times.length,
+    throughput: times.length / (workload.wallMs / 1000),
+    mean,
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    max: times.at(-1)!,
+    retries: workload.samples.reduce((sum, sample) => sum + sample.retries, 0),
+  };
+}
+
+/** Rankings that are not contiguous 1..k, and students whose events do not rebuild their rows. */
+async function checkConsistency(periodId: string) {
+  const db = getDb();
+  const rows = await db.execute<{ student_id: string; topic_id: string; position: number }>(
+    sql`select student_id, topic_id, position from rankings where period_id = ${periodId}`,
+  );
+  const table = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    const positions = table.get(row.student_id) ?? new Map<string, number>();
+    positions.set(row.topic_id, row.position);
+    table.set(row.student_id, positions);
+  }
+  const events = await db.execute<{ payload: { studentId: string; updates: RankingChange[] } }>(sql`
+    select payload from events
+    where period_id = ${periodId} and type in ('RANKINGS_BATCH_UPDATED', 'RANKINGS_UNDONE') order by id`);
+  const rebuilt = new Map<string, Map<string, number>>();
+  for (const { payload } of events) {
+    const positions = rebuilt.get(payload.studentId) ?? new Map<string, number>();
+    replayChanges(positions, payload.updates);
+    rebuilt.set(payload.studentId, positions);
+  }
+  let notContiguous = 0;
+  let eventDifferences = 0;
+  for (const [studentId, positions] of table) {
+    const sorted = [...positions.values()].sort((a, b) => a - b);
+    if (sorted.some((position, index) => position !== index + 1)) notContiguous++;
+    if (orderOf(positions).join() !== orderOf(rebuilt.get(studentId) ?? new Map()).join()) eventDifferences++;
+  }
+  return { students: table.size, rows: rows.length, notContiguous, eventDifferences };
+}
+
+function table(rows: (string | number)[][]) {
+  const cells = rows.map((row) => row.map((cell) => (typeof cell === "number" ? cell.toFixed(cell >= 100 ? 0 : 1) : cell)));
+  const widths = cells[0].map((_, column) => Math.max(...cells.map((row) => row[column].length)));
+  for (const [index, row] of cells.entries()) {
+    console.log(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  "));
+    if (index === 0) console.log(widths.map((width) => "-".repeat(width)).join("  "));
+  }
+}
+
+async function main() {
+  const server = process.env.BENCH_DATABASE_SERVER ?? "postgres://root@127.0.0.1:5432/postgres";
+  const url = new URL(server);
+  url.pathname = `/tm_bench_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString("hex")}`;
+  const databaseUrl = url.toString();
+  process.env.DATABASE_URL = databaseUrl;
+  process.env.QUEUE_PREFIX = `tmbench-${randomBytes(4).toString("hex")}`;
+  process.env.NODE_ENV = "test";
+  process.env.SESSION_SECRET ??= "bench-session-secret-0123456789";
+  console.log(`Ranking save benchmark: ${STUDENTS} concurrent students × ${BATCHES} batches, ${TOPICS} topics each`);
+  await migrateDatabase(databaseUrl);
+  let web: { url: string; stop: () => Promise<void> } | undefined;
+  try {
+    const emails = Array.from({ length: STUDENTS }, (_, index) => `bench-${String(index + 1).padStart(3, "0")}@bench.test`);
+    const ids = await ensureStudents({ db: getDb(), emails, password: PASSWORD });
+    const students: Student[] = ids.map((id, index) => ({ id, email: emails[index], order: [], version: 0 }));
+
+    await runWorkload("warm-up", students.slice(0, 10), viaModel, 7);
+    const workloads: Workload[] = [];
+    workloads.push(await runWorkload("model", students, viaModel, 2026));
+
+    const { startWebServer } = await import("../test/support/app-server");
+    web = await startWebServer();
+    for (const student of students) await signIn(web.url, student);
+    await runWorkload("warm-up http", students.slice(0, 10), viaHttp(web.url), 7);
+    workloads.push(await runWorkload("http", students, viaHttp(web.url), 2026));
+
+    const summaries = workloads.map(summarise);
+    console.log();
+    table([
+      ["workload", "batches", "batches/s", "mean ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "retries"],
+      ...summaries.map((s) => [s.name, String(s.batches), s.throughput, s.mean, s.p50, s.p95, s.p99, s.max, String(s.retries)]),
+    ]);
+    console.log();
+    console.log("Consistency after the run:");
+    table([
+      ["workload", "students", "rows", "not 1..k", "events ≠ table"],
+      ...(await Promise.all(
+        workloads.map(async (workload) => {
+          const check = await checkConsistency(workload.periodId);
+          return [workload.name, String(check.students), String(check.rows), String(check.notContiguous), String(check.eventDifferences)];
+        }),
+      )),
+    ]);
+  } finally {
+    await web?.stop();
+    await closeDb();
+    const admin = postgres(maintenanceUrl(databaseUrl), { max: 1, onnotice: () => {} });
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${databaseName(databaseUrl)}" WITH (FORCE)`);
+    await admin.end({ timeout: 5 });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

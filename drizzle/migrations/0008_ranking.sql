@@ -1,0 +1,1 @@
+ALTER TABLE "ranking_batches" ADD COLUMN "result_order" jsonb;
