@@ -4,6 +4,8 @@ import { getEnv } from "./env.server";
 import type { Redis } from "ioredis";
 import { createRedis } from "./redis.server";
 
+export { QUEUE_NAMES } from "../jobs/catalogue";
+
 const globalForQueues = globalThis as unknown as { __topicmatchQueues?: Map<string, Queue> };
 
 function queues() {
@@ -20,10 +22,21 @@ export function getQueue(name: string): Queue {
     const connection = createRedis("producer");
     queue = new Queue(name, { connection, prefix });
     connections.set(queue, connection);
-    queue.on("error", (error: Error) => console.error(`queue ${name}: ${error.message}`));
+    queue.on("error", (error: Error) => logQueueError(name, error));
     queues().set(key, queue);
   }
   return queue;
+}
+
+const lastQueueErrors = new Map<string, { message: string; at: number }>();
+
+/** While Redis is down the client retries every few ms; one line per queue and minute says enough. */
+function logQueueError(name: string, error: Error) {
+  const last = lastQueueErrors.get(name);
+  const now = Date.now();
+  if (last && last.message === error.message && now - last.at < 60_000) return;
+  lastQueueErrors.set(name, { message: error.message, at: now });
+  console.error(`queue ${name}: ${error.message}`);
 }
 
 /** Redis could not be reached in time; nothing was added. */
@@ -67,6 +80,23 @@ export async function enqueue<K extends JobKey>(
   const queue = getQueue(job.queue);
   await readyClient(queue);
   return queue.add(job.name, data, { ...job.options, ...options });
+}
+
+/** False once the queue's Redis connection has been lost (it keeps reconnecting in the background). */
+export function isQueueReachable(name: string): boolean {
+  const connection = getQueue(name).opts.connection as { status?: string };
+  return connection.status === undefined || connection.status === "ready" || connection.status === "connecting" || connection.status === "connect";
+}
+
+/** Adds several jobs of one kind in one Redis round trip, each validated against the catalogue. */
+export async function enqueueMany<K extends JobKey>(
+  key: K,
+  jobs: { payload: JobPayload<K>; options?: Parameters<Queue["add"]>[2] }[],
+) {
+  const job = JOBS[key];
+  return getQueue(job.queue).addBulk(
+    jobs.map(({ payload, options }) => ({ name: job.name, data: job.payload.parse(payload), opts: { ...job.options, ...options } })),
+  );
 }
 
 export async function closeQueues(): Promise<void> {

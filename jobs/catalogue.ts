@@ -13,6 +13,13 @@ export const JOBS = {
     payload: z.strictObject({}),
     options: { attempts: 3, backoff: { type: "exponential", delay: 1_000 }, removeOnComplete: 100, removeOnFail: 500 },
   },
+  recomputeTopicMetrics: {
+    queue: "metrics",
+    name: "recompute-topic-metrics",
+    payload: z.strictObject({ topicId: z.uuid() }),
+    // Debounced per topic by requestMetricsRecompute (app/models/metrics-queue.server.ts).
+    options: { attempts: 5, backoff: { type: "exponential", delay: 500 }, removeOnComplete: 1_000, removeOnFail: 1_000 },
+  },
   runAssignment: {
     queue: "assignment",
     name: "run-assignment",

@@ -1,8 +1,11 @@
 import type { Job } from "bullmq";
 import { getDb, withTransaction } from "../app/db.server";
+import { recomputeTopicMetrics } from "../app/models/metrics.server";
+import { publishMetricsChanged } from "../app/models/metrics-live.server";
 import { executeAssignmentRun, markAssignmentRunFailed } from "../app/models/assignment/runs.server";
 import { backfillPreferences, type BackfillProgress } from "../app/models/backfill.server";
 import { runConsistencyCheck } from "../app/models/consistency.server";
+import { requestMetricsRecompute } from "../app/models/metrics-queue.server";
 import { closeDuePeriods } from "../app/models/period.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
@@ -14,6 +17,19 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
     const closed = await withTransaction(getDb(), (tx) => closeDuePeriods({ tx }));
     return { closed };
   },
+  recomputeTopicMetrics: async ({ topicId }, job) => {
+    // The job id and creation time identify the recompute, so a retry after a
+    // crash recognises the trend point and event its first attempt committed.
+    const result = await recomputeTopicMetrics({
+      db: getDb(),
+      topicId,
+      recomputeId: job.id!,
+      requestedAt: new Date(job.timestamp),
+    });
+    if (!result) return { missing: true };
+    await publishMetricsChanged({ periodId: result.periodId, topicIds: [topicId] });
+    return { studentCount: result.view.studentCount, averagePosition: result.view.averagePosition, replayed: result.replayed };
+  },
   runAssignment: async ({ runId }, job) =>
     executeAssignmentRun({ db: getDb(), runId, onProgress: (progress) => job.updateProgress(progress) }),
   backfillPreferences: async ({ periodId }, job) => {
@@ -22,7 +38,7 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
     return { ...counts, problems: problems.slice(0, MAX_PROBLEMS_IN_RESULT), problemCount: problems.length };
   },
   checkConsistency: async ({ periodId }) => {
-    const run = await runConsistencyCheck({ db: getDb(), periodId, trigger: "job" });
+    const run = await runConsistencyCheck({ db: getDb(), periodId, trigger: "job", requestRecompute: requestMetricsRecompute });
     return {
       runId: run.id,
       differences: run.before.differences.length,

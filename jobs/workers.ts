@@ -27,15 +27,15 @@ async function recordFinalFailure(job: Job, error: Error) {
 }
 
 /** Starts one BullMQ worker per queue and registers the recurring schedules. */
-export async function startWorkers(options: { concurrency?: number } = {}) {
+export async function startWorkers(options: { concurrency?: number; lockDuration?: number; stalledInterval?: number } = {}) {
   const { QUEUE_PREFIX, WORKER_LOCK_MS, WORKER_STALLED_CHECK_MS } = getEnv();
   const workers = QUEUE_NAMES.map((name) => {
     const worker = new Worker(name, processJob, {
       connection: createRedis("worker"),
       prefix: QUEUE_PREFIX,
       concurrency: options.concurrency ?? 4,
-      lockDuration: WORKER_LOCK_MS,
-      stalledInterval: WORKER_STALLED_CHECK_MS,
+      lockDuration: options.lockDuration ?? WORKER_LOCK_MS,
+      stalledInterval: options.stalledInterval ?? WORKER_STALLED_CHECK_MS,
     });
     worker.on("error", (error) => console.error(`worker ${name}: ${error.message}`));
     worker.on("failed", (job, error) => {

@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
@@ -18,9 +18,20 @@ export default function AdminHome() {
   const { periods } = useLoaderData<typeof loader>();
   return (
     <section aria-labelledby="periods-heading">
-      <h1 id="periods-heading" className="text-2xl font-bold">
-        Selection periods
-      </h1>
+      <div className="flex flex-wrap items-center gap-3">
+        <h1 id="periods-heading" className="mr-auto text-2xl font-bold">
+          Selection periods
+        </h1>
+        <Link to="/admin/students/import" className="btn-secondary">
+          Import students
+        </Link>
+        <Link to="/admin/queues" className="btn-secondary">
+          Queues and consistency
+        </Link>
+        <Link to="/admin/periods/new" className="btn-primary">
+          New period
+        </Link>
+      </div>
       {periods.length === 0 ? (
         <p className="card mt-6 text-slate-600">No selection periods yet.</p>
       ) : (
@@ -38,7 +49,11 @@ export default function AdminHome() {
             <tbody className="divide-y divide-slate-100">
               {periods.map((period) => (
                 <tr key={period.id} data-testid="period-row">
-                  <td className="px-4 py-2 font-medium">{period.title}</td>
+                  <td className="px-4 py-2 font-medium">
+                    <Link to={`/admin/periods/${period.id}`} className="text-indigo-700 underline">
+                      {period.title}
+                    </Link>
+                  </td>
                   <td className="px-4 py-2">
                     <StatusBadge status={period.status} />
                   </td>

@@ -1,12 +1,16 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { ResultPublishedNotice } from "~/components/assignment/student-result";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { TopicMetricsSummary } from "~/components/metrics/topic-metrics-summary";
+import { useLiveMetrics } from "~/components/metrics/use-live-metrics";
 import { RankingList, type RankingTopic } from "~/components/ranking/ranking-list";
 import { SaveStatusIndicator } from "~/components/ranking/save-status";
 import { useRankingAutosave } from "~/components/ranking/use-ranking-autosave";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
+import type { TopicMetricsView } from "~/models/metrics";
+import { getPeriodMetrics } from "~/models/metrics.server";
 import { getCurrentPeriodForStudents, listTopics } from "~/models/period.server";
 import { countUndoableBatches, getStudentRanking } from "~/models/ranking.server";
 import { requireStudent } from "~/session.server";
@@ -17,22 +21,24 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const student = await requireStudent(request);
   const db = getDb();
   const period = await getCurrentPeriodForStudents({ db, studentId: student.id });
-  if (!period) return { period: null, topics: [], ranking: { order: [], version: 0 }, undoable: 0 };
-  const [topics, ranking, undoable] = await Promise.all([
+  if (!period) return { period: null, topics: [], ranking: { order: [], version: 0 }, undoable: 0, metrics: [] };
+  const [topics, ranking, undoable, metrics] = await Promise.all([
     listTopics({ db, periodId: period.id }),
     getStudentRanking({ db, studentId: student.id, periodId: period.id }),
     countUndoableBatches({ db, studentId: student.id, periodId: period.id }),
+    getPeriodMetrics({ db, periodId: period.id }),
   ]);
   return {
     period: { id: period.id, title: period.title, description: period.description, status: period.status },
     topics: topics.map(({ id, title, description, supervisor, capacity }) => ({ id, title, description, supervisor, capacity })),
     ranking,
     undoable,
+    metrics,
   };
 }
 
 export default function StudentHome() {
-  const { period, topics, ranking, undoable } = useLoaderData<typeof loader>();
+  const { period, topics, ranking, undoable, metrics } = useLoaderData<typeof loader>();
   if (!period) {
     return (
       <div className="card mx-auto max-w-lg text-center">
@@ -49,6 +55,7 @@ export default function StudentHome() {
       topics={topics}
       ranking={ranking}
       undoable={undoable}
+      metrics={metrics}
     />
   );
 }
@@ -58,12 +65,16 @@ function RankingEditor({
   topics,
   ranking,
   undoable: initialUndoable,
+  metrics: initialMetrics,
 }: {
   period: { id: string; title: string; description: string; status: string };
   topics: RankingTopic[];
   ranking: { order: string[]; version: number };
   undoable: number;
+  metrics: TopicMetricsView[];
 }) {
+  const live = useLiveMetrics(period.id, initialMetrics);
+  const metricsByTopic = new Map(live.metrics.map((entry) => [entry.topicId, entry]));
   const autosave = useRankingAutosave({
     endpoint: "/student/ranking",
     periodId: period.id,
@@ -112,7 +123,24 @@ function RankingEditor({
           {autosave.conflict}
         </p>
       ) : null}
-      <RankingList order={autosave.order} onChange={autosave.change} topics={byId} readOnly={readOnly} />
+      <RankingList
+        order={autosave.order}
+        onChange={autosave.change}
+        topics={byId}
+        readOnly={readOnly}
+        renderTopicExtra={(topicId) => <TopicMetricsExtra topicId={topicId} metrics={metricsByTopic.get(topicId)} />}
+      />
+    </div>
+  );
+}
+
+function TopicMetricsExtra({ topicId, metrics }: { topicId: string; metrics: TopicMetricsView | undefined }) {
+  return (
+    <div className="mt-2 space-y-1 border-t border-slate-100 pt-2">
+      {metrics ? <TopicMetricsSummary metrics={metrics} dense /> : null}
+      <Link to={`/student/topics/${topicId}`} className="text-xs text-indigo-700 hover:underline">
+        Trend and details
+      </Link>
     </div>
   );
 }

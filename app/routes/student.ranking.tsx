@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { getDb } from "~/db.server";
+import { requestMetricsRecompute } from "~/models/metrics-queue.server";
 import { applyRankingBatch, RankingError, undoLastBatch } from "~/models/ranking.server";
 import { auditSessionId, requireStudent } from "~/session.server";
 import { problem } from "~/utils/http";
@@ -62,6 +63,8 @@ export async function action({ request }: ActionFunctionArgs) {
   };
   try {
     const result = "updates" in batch ? await applyRankingBatch({ ...target, updates: batch.updates }) : await undoLastBatch(target);
+    // After the commit, so the recompute sees it; never fails the save (no Redis → one logged line).
+    await requestMetricsRecompute(result.affectedTopicIds);
     return Response.json({ ok: true, ...result });
   } catch (error) {
     if (error instanceof RankingError) {

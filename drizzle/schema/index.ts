@@ -132,6 +132,8 @@ export const topicMetrics = pgTable("topic_metrics", {
   topThreeCount: integer("top_three_count").notNull().default(0),
   demandRatio: doublePrecision("demand_ratio").notNull().default(0),
   lastCalculated: timestamp("last_calculated", { withTimezone: true }).notNull().defaultNow(),
+  /** The job that wrote these values: a retried job recognises its own work and adds no second trend point or event. */
+  lastRecomputeId: text("last_recompute_id"),
 });
 
 /** Append-only: the database refuses UPDATE, DELETE and TRUNCATE (see the events_append_only migration). */
@@ -213,6 +215,7 @@ export const rankingBatches = pgTable(
   },
   (t) => [index("ranking_batches_student_idx").on(t.studentId, t.periodId, t.version)],
 );
-export * from "./assignment";
 export * from "./aggregate";
+export * from "./admin";
+export * from "./assignment";
 export * from "./consistency";

@@ -1,0 +1,1 @@
+ALTER TABLE "topic_metrics" ADD COLUMN "last_recompute_id" text;

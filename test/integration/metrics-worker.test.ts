@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { and, eq, sql } from "drizzle-orm";
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { events, topicMetrics } from "../../drizzle/schema";
+import { getDb } from "~/db.server";
+import { getEnv } from "~/env.server";
+import { topicEvents } from "~/models/metrics-aggregates.server";
+import { requestMetricsRecompute } from "~/models/metrics-queue.server";
+import { getPeriodMetrics } from "~/models/metrics.server";
+import { applyRankingBatch } from "~/models/ranking.server";
+import { closeQueues, getQueue } from "~/queues.server";
+import { createRedis } from "~/redis.server";
+import { REPO_ROOT } from "../../scripts/lib/paths";
+import { startWorkers } from "../../jobs/workers";
+import { makeOpenPeriod, makeUser } from "../support/factories";
+import { metricsBySql } from "../support/metrics";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await closeQueues();
+  const redis = createRedis("worker");
+  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function metricsQueueIdle() {
+  const counts = await getQueue("metrics").getJobCounts("waiting", "delayed", "active", "prioritized");
+  return Object.values(counts).every((count) => count === 0);
+}
+
+async function calculatedEventsFor(topicId: string) {
+  const rows = await getDb()
+    .select({ payload: events.payload })
+    .from(events)
+    .where(and(eq(events.type, "METRICS_CALCULATED"), sql`${events.payload}->>'topicId' = ${topicId}`));
+  return rows.length;
+}
+
+describe("the metrics worker", () => {
+  it("turns 200 saves on one topic within about a second into a few recomputes that end at the true values", async () => {
+    const running = await startWorkers({ concurrency: 4 });
+    cleanups.push(() => running.close());
+    const { period, topics } = await makeOpenPeriod({ topicCount: 4 });
+    const hot = topics[0].id;
+    const students = await Promise.all(Array.from({ length: 20 }, () => makeUser()));
+
+    const started = Date.now();
+    await Promise.all(
+      students.map(async (student, index) => {
+        const other = topics[1 + (index % 3)].id;
+        for (let round = 0; round < 10; round++) {
+          // Cycle through [hot, other] → [other, hot] → [other], so the hot
+          // topic's count, sums and distribution all keep changing.
+          const updates = [
+            [
+              { topicId: hot, position: 1 },
+              { topicId: other, position: 2 },
+            ],
+            [
+              { topicId: other, position: 1 },
+              { topicId: hot, position: 2 },
+            ],
+            [{ topicId: hot, position: null }],
+          ][round % 3];
+          await applyRankingBatch({
+            db: getDb(),
+            studentId: student.id,
+            periodId: period.id,
+            batchId: randomUUID(),
+            sessionId: "burst",
+            baseVersion: null,
+            updates,
+          });
+          await requestMetricsRecompute(updates.map((update) => update.topicId));
+        }
+      }),
+    );
+    const burstMs = Date.now() - started;
+
+    await until(async () => (await metricsQueueIdle()) && (await getPeriodMetrics({ db: getDb(), periodId: period.id })).every((view) => !view.isStale), "the recomputes to settle");
+    const recomputes = await calculatedEventsFor(hot);
+    console.log(`200 saves in ${burstMs} ms → ${recomputes} recomputes of the hot topic`);
+    expect(recomputes).toBeGreaterThanOrEqual(1);
+    expect(recomputes).toBeLessThanOrEqual(Math.max(4, Math.ceil(burstMs / 200) + 2));
+
+    const truth = (await metricsBySql(getDb(), period.id)).get(hot)!;
+    const [stored] = await getDb().select().from(topicMetrics).where(eq(topicMetrics.topicId, hot));
+    expect(stored.studentCount).toBe(truth.studentCount);
+    expect(stored.distribution).toEqual(truth.distribution);
+    expect(stored.averagePosition).toBeCloseTo(truth.averagePosition!, 12);
+    expect(stored.standardDeviation).toBeCloseTo(truth.standardDeviation!, 9);
+    await running.close();
+  });
+
+  it("retries a job whose worker was killed mid-job, and the retry writes exactly one trend point", async () => {
+    const { period, topics } = await makeOpenPeriod({ topicCount: 2 });
+    const topicId = topics[0].id;
+    const student = await makeUser();
+    await applyRankingBatch({
+      db: getDb(),
+      studentId: student.id,
+      periodId: period.id,
+      batchId: randomUUID(),
+      sessionId: "crash",
+      baseVersion: 0,
+      updates: [{ topicId, position: 1 }],
+    });
+
+    const child = await startChildWorker();
+    // Hold the topic row so the job stops inside its transaction, then kill the process there.
+    const blocker = postgres(getEnv().DATABASE_URL, { max: 1, onnotice: () => {} });
+    cleanups.push(() => blocker.end({ timeout: 5 }));
+    const held = await blocker.reserve();
+    await held`begin`;
+    await held`select id from topics where id = ${topicId} for update`;
+
+    await requestMetricsRecompute([topicId]);
+    const job = await until(async () => (await getQueue("metrics").getActive())[0], "the job to start");
+    await until(
+      async () => (await held`select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%for no key update%'`).length > 0,
+      "the recompute to wait for the row",
+    );
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await held`commit`;
+    held.release();
+
+    const rescuer = await startWorkers({ concurrency: 1, lockDuration: 1_500, stalledInterval: 500 });
+    cleanups.push(() => rescuer.close());
+    await until(async () => (await getQueue("metrics").getJob(job.id!))?.finishedOn, "the retried job to finish", 40_000);
+    const finished = (await getQueue("metrics").getJob(job.id!))!;
+    expect(await finished.getState()).toBe("completed");
+    // BullMQ noticed the dead worker's lock expire and handed the job on.
+    expect(finished.stalledCounter).toBe(1);
+
+    expect(await topicEvents.count(getDb(), { namespace: topicId })).toBe(1);
+    expect(await calculatedEventsFor(topicId)).toBe(1);
+    const [stored] = await getDb().select().from(topicMetrics).where(eq(topicMetrics.topicId, topicId));
+    expect(stored).toMatchObject({ studentCount: 1, averagePosition: 1, lastRecomputeId: job.id });
+    await rescuer.close();
+  }, 120_000);
+});
+
+function startChildWorker(): Promise<ChildProcess> {
+  // Node itself with tsx's loader, not the tsx binary: that one runs Node as
+  // a grandchild, which would survive the SIGKILL this test sends.
+  const child = spawn(process.execPath, ["--import", "tsx", "test/support/worker-process.ts"], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, WORKER_LOCK_MS: "1500" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`test worker did not start:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("test worker running")) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+  });
+}
