@@ -158,3 +158,9 @@ BEGIN
   END IF;
 END;
 $$;
+--> statement-breakpoint
+-- Every write batch rewrites the same leaves again; with more free space per
+-- page the old versions are pruned before HOT chains grow, which is where the
+-- server spent most of a batch (heap_hot_search_buffer, page pruning under
+-- perf). 50 measured 15-25% less server CPU per batch than 70; 30 no better.
+ALTER TABLE "aggregate_nodes" SET (fillfactor = 50);
