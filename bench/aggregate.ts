@@ -255,7 +255,9 @@ async function writeBenchmark() {
  * batches are meaningful.
  */
 async function backendCpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // A server on another machine has no /proc entry here: the CPU columns then read NaN.
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+  if (stat === null) return Number.NaN;
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
