@@ -8,6 +8,8 @@
  * every topic of their ranking) with and without aggregate maintenance,
  * counting round trips. Pass `--quick` to skip the 1M namespace.
  */
+import { readFile } from "node:fs/promises";
+import os from "node:os";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
@@ -17,10 +19,12 @@ import { maintenanceUrl, migrateDatabase, databaseName } from "../scripts/lib/da
 
 const url = process.env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/topicmatch_bench_aggregate";
 const quick = process.argv.includes("--quick");
+const writesOnly = process.argv.includes("--writes");
 const SIZES = quick ? [500, 10_000] : [500, 10_000, 1_000_000];
 const TOPICS = 50;
 const TOPIC_SIZE = 500;
-const WRITE_RUNS = 60;
+const WRITE_RUNS = 200;
+const CLOCK_TICKS = 100;
 
 let statements = 0;
 const client = postgres(url, { max: 1, onnotice: () => {}, debug: () => statements++ });
@@ -150,8 +154,12 @@ async function writeBenchmark() {
     primary key (student, topic))`);
   await db.execute(sql`create index bench_rankings_topic_idx on bench_rankings (topic, position)`);
   await db.execute(sql`create index bench_rankings_student_idx on bench_rankings (student, position)`);
-  const rows: string[][] = [["write batch", "maxNodeSize", "statements / batch", "median ms", "vs plain"]];
+  const rows: string[][] = [
+    ["write batch", "maxNodeSize", "statements / batch", "median ms", "vs plain", "CPU ms / batch (server + client)", "CPU vs plain"],
+  ];
   let plainMs = 0;
+  let plainCpu = 0;
+  const [{ pid: backendPid }] = await db.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`);
   for (const maxNodeSize of [0, 16, 32, 64]) {
     const byTopic = new DirectAggregate({ name: `byTopic${maxNodeSize}`, channels: 2, maxNodeSize: maxNodeSize || 16 });
     const byStudent = new DirectAggregate({ name: `byStudent${maxNodeSize}`, maxNodeSize: maxNodeSize || 16 });
@@ -181,6 +189,8 @@ async function writeBenchmark() {
     }
     let current = start;
     let statementCount = 0;
+    const serverBefore = await backendCpuMs(backendPid);
+    const clientBefore = process.cpuUsage();
     const ms = await median(WRITE_RUNS, async () => {
       const next = shuffled(TOPICS);
       const before = statements;
@@ -210,13 +220,22 @@ async function writeBenchmark() {
       statementCount = statements - before;
       current = next;
     });
-    if (maxNodeSize === 0) plainMs = ms;
+    const serverCpu = ((await backendCpuMs(backendPid)) - serverBefore) / (WRITE_RUNS + 1);
+    const clientUsage = process.cpuUsage(clientBefore);
+    const clientCpu = (clientUsage.user + clientUsage.system) / 1000 / (WRITE_RUNS + 1);
+    const cpu = serverCpu + clientCpu;
+    if (maxNodeSize === 0) {
+      plainMs = ms;
+      plainCpu = cpu;
+    }
     rows.push([
       maxNodeSize === 0 ? "plain rows only" : "rows + both aggregates",
       maxNodeSize === 0 ? "-" : String(maxNodeSize),
       String(statementCount),
       fmt(ms),
       maxNodeSize === 0 ? "1.00x" : `${(ms / plainMs).toFixed(2)}x`,
+      `${fmt(cpu)} (${fmt(serverCpu)} + ${fmt(clientCpu)})`,
+      maxNodeSize === 0 ? "1.00x" : `${(cpu / plainCpu).toFixed(2)}x`,
     ]);
     if (maxNodeSize > 0) {
       for (let t = 1; t <= 3; t++) {
@@ -226,12 +245,27 @@ async function writeBenchmark() {
     }
   }
   table(rows);
+  console.log(`load average during the write batches: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.cpus().length} cores`);
+}
+
+/**
+ * CPU time the server backend has used so far, from /proc (Postgres runs on
+ * this machine): wall time on a loaded machine mostly measures waiting for a
+ * core, CPU time measures the work. Ticks of 10 ms, so only totals over many
+ * batches are meaningful.
+ */
+async function backendCpuMs(pid: number): Promise<number> {
+  // A server on another machine has no /proc entry here: the CPU columns then read NaN.
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+  if (stat === null) return Number.NaN;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
 async function main() {
   await recreateDatabase();
   console.log(`aggregate benchmark on ${databaseName(url)} (statements counted include BEGIN/COMMIT)`);
-  await readBenchmark();
+  if (!writesOnly) await readBenchmark();
   await writeBenchmark();
   await client.end({ timeout: 5 });
 }

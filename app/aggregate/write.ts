@@ -26,16 +26,45 @@ export type EncodedOp = {
 
 export type OpOutcome = "done" | "duplicate" | "missing";
 
-type MemNode = {
-  id: number;
-  keys: Buffer[];
-  sums: bigint[][];
+/**
+ * A node as the batch sees it. `original` keeps the items and children it was
+ * read with, so the write call can send a node whose children did not change
+ * as the items it gained and lost (the server edits the stored arrays) instead
+ * of shipping every item back; null for nodes created or laid out anew.
+ */
+class MemNode {
   children: number[] | null;
   count: bigint;
   totals: bigint[];
-  /** Items or children changed, not just the subtree totals: the whole node must be written. */
-  itemsDirty?: boolean;
-};
+  private parsedSums: bigint[][] | null = null;
+
+  constructor(
+    readonly id: number,
+    public keys: Buffer[],
+    private sumsText: string | bigint[][],
+    private readonly channels: number,
+    children: number[] | null,
+    count: bigint,
+    totals: bigint[],
+    readonly original: { keys: Buffer[]; children: string | null } | null,
+  ) {
+    this.children = children;
+    this.count = count;
+    this.totals = totals;
+  }
+
+  /** Parsed on first use: most nodes of a batch only have their totals adjusted. */
+  get sums(): bigint[][] {
+    if (this.parsedSums === null) {
+      this.parsedSums = typeof this.sumsText === "string" ? splitSums(this.sumsText, this.channels) : this.sumsText;
+    }
+    return this.parsedSums;
+  }
+
+  set sums(value: bigint[][]) {
+    this.parsedSums = value;
+  }
+}
 
 type NodeRow = {
   o_tree: number;
@@ -102,14 +131,17 @@ function unpackKeys(packed: Buffer): Buffer[] {
 }
 
 function rowToNode(row: NodeRow, channels: number): MemNode {
-  return {
-    id: Number(row.o_id),
-    keys: unpackKeys(row.o_keys),
-    sums: splitSums(row.o_sums, channels),
-    children: row.o_children === null ? null : row.o_children === "" ? [] : row.o_children.split(",").map(Number),
-    count: row.o_count === null ? 0n : BigInt(row.o_count),
-    totals: row.o_totals ? row.o_totals.split(",").map(BigInt) : new Array<bigint>(channels).fill(0n),
-  };
+  const keys = unpackKeys(row.o_keys);
+  return new MemNode(
+    Number(row.o_id),
+    keys.slice(),
+    row.o_sums,
+    channels,
+    row.o_children === null ? null : row.o_children === "" ? [] : row.o_children.split(",").map(Number),
+    row.o_count === null ? 0n : BigInt(row.o_count),
+    row.o_totals ? row.o_totals.split(",").map(BigInt) : new Array<bigint>(channels).fill(0n),
+    { keys, children: row.o_children },
+  );
 }
 
 /** Collects requests made while every tree worker is waiting, and answers them with one statement. */
@@ -223,7 +255,7 @@ class Tree {
 
   async newNode(): Promise<MemNode> {
     const id = await this.session.ids.request(null);
-    const node: MemNode = { id, keys: [], sums: [], children: null, count: 0n, totals: this.zeros(), itemsDirty: true };
+    const node = new MemNode(id, [], [], this.channels, null, 0n, this.zeros(), null);
     this.nodes.set(id, node);
     this.created.add(id);
     this.dirty.add(id);
@@ -241,9 +273,8 @@ class Tree {
     return new Array<bigint>(this.channels).fill(0n);
   }
 
-  touch(node: MemNode, itemsToo = true) {
+  touch(node: MemNode) {
     this.dirty.add(node.id);
-    if (itemsToo) node.itemsDirty = true;
   }
 
   /** Lazy roots are shared by writers under different children; changing one needs the lock for itself. */
@@ -318,14 +349,19 @@ class Tree {
     for (const id of reusable.slice(others.length)) this.drop(this.nodes.get(id)!);
     root.id = this.rootId;
     for (const built of [root, ...others]) {
-      this.nodes.set(built.id, {
-        id: built.id,
-        keys: built.items.map((i) => keys[i]),
-        sums: built.items.map((i) => sums[i]),
-        children: built.children ? built.children.map((child) => child.id) : null,
-        count: built.count,
-        totals: built.totals,
-      });
+      this.nodes.set(
+        built.id,
+        new MemNode(
+          built.id,
+          built.items.map((i) => keys[i]),
+          built.items.map((i) => sums[i]),
+          this.channels,
+          built.children ? built.children.map((child) => child.id) : null,
+          built.count,
+          built.totals,
+          null,
+        ),
+      );
       this.touch(this.nodes.get(built.id)!);
     }
     for (const id of extra) this.created.add(id);
@@ -351,7 +387,7 @@ class Tree {
       if (this.isLazyRoot(visited)) continue;
       visited.count += 1n;
       addInto(visited.totals, sums, 1n);
-      this.touch(visited, false);
+      this.touch(visited);
     }
     this.touch(node);
 
@@ -449,7 +485,7 @@ class Tree {
         if (each === holder) this.touch(each);
         return;
       }
-      this.touch(each, each === holder || each === leaf);
+      this.touch(each);
       each.count -= 1n;
       // Nodes below the holder lose the predecessor, which moved up; the holder and above lose the item.
       addInto(each.totals, depth > abovePath ? movedSums : removedSums, -1n);
@@ -545,14 +581,77 @@ class Tree {
   }
 }
 
-function nodeLiterals(node: MemNode, lazyRoot: boolean) {
-  const whole = node.itemsDirty === true;
-  return {
-    keys: whole ? `{${node.keys.map((key) => `"\\${byteaLiteral(key)}"`).join(",")}}` : null,
-    sums: whole ? `{${node.sums.flat().join(",")}}` : null,
-    children: whole && node.children ? `{${node.children.join(",")}}` : null,
+function arrayOfKeys(keys: Buffer[]) {
+  return `{${keys.map((key) => `"\\${byteaLiteral(key)}"`).join(",")}}`;
+}
+
+/**
+ * How a changed node travels to the write call. A node whose children are as
+ * read ("edit") is sent as the items it lost and gained; the server applies
+ * them to the stored arrays (keys are memcomparable, so sorting there keeps
+ * the order). A whole node is sent only when it is new, laid out again, its
+ * children changed, or most of its items did. Nodes whose items are as read
+ * only get their totals ("counts").
+ */
+function nodeWrite(tree: Tree, node: MemNode, isNew: boolean) {
+  const lazyRoot = tree.isLazyRoot(node);
+  const totals = {
     count: lazyRoot ? null : node.count.toString(),
     totals: lazyRoot ? null : `{${node.totals.join(",")}}`,
+  };
+  const original = node.original;
+  const children = node.children === null ? null : node.children.join(",");
+  if (!isNew && original !== null && original.children === children) {
+    // The new items as runs: [0, a, b] the stored items a..b, [1, a, b] the sent items a..b (1-based).
+    const plan: number[] = [];
+    const added: number[] = [];
+    let changes = 0;
+    const run = (kind: 0 | 1, index: number) => {
+      const last = plan.length - 3;
+      if (last >= 0 && plan[last] === kind && plan[last + 2] === index - 1) plan[last + 2] = index;
+      else plan.push(kind, index, index);
+    };
+    let i = 0;
+    let j = 0;
+    while (i < original.keys.length || j < node.keys.length) {
+      const order =
+        i === original.keys.length ? 1 : j === node.keys.length ? -1 : Buffer.compare(original.keys[i], node.keys[j]);
+      if (order < 0) {
+        i++;
+        changes++;
+      } else if (order > 0 || node.keys[j] !== original.keys[i]) {
+        // An equal item held as another object came from an insert of this batch (deleted and
+        // inserted again, maybe with other sums); items that only moved between nodes keep their object.
+        if (order === 0) i++;
+        added.push(j++);
+        run(1, added.length);
+        changes += order === 0 ? 2 : 1;
+      } else {
+        run(0, ++i);
+        j++;
+      }
+    }
+    if (changes === 0) {
+      return { mode: "c", keys: null, sums: null, plan: null, children: null, ...totals };
+    }
+    if (changes < node.keys.length) {
+      return {
+        mode: "e",
+        keys: arrayOfKeys(added.map((k) => node.keys[k])),
+        sums: `{${added.map((k) => node.sums[k].join(",")).join(",")}}`,
+        plan: `{${plan.join(",")}}`,
+        children: null,
+        ...totals,
+      };
+    }
+  }
+  return {
+    mode: "f",
+    keys: arrayOfKeys(node.keys),
+    sums: `{${node.sums.flat().join(",")}}`,
+    plan: null,
+    children: children === null ? null : `{${children}}`,
+    ...totals,
   };
 }
 
@@ -652,20 +751,22 @@ export async function applyEncodedOps(
     deleted.push(...tree.deleted);
   }
   if (written.length > 0 || deleted.length > 0) {
-    const literals = written.map((w) => nodeLiterals(w.node, w.tree.isLazyRoot(w.node)));
+    const literals = written.map((w) => nodeWrite(w.tree, w.node, w.isNew));
     await query(
       db,
       sql`select aggregate_write_nodes(
         ${sql.param(written.map((w) => w.node.id))}::bigint[],
         ${sql.param(written.map((w) => w.tree.settings.aggregate))}::text[],
         ${sql.param(written.map((w) => w.tree.namespace))}::text[],
+        ${sql.param(literals.map((l) => l.mode))}::text[],
         ${sql.param(literals.map((l) => l.keys))}::text[],
         ${sql.param(literals.map((l) => l.sums))}::text[],
+        ${sql.param(literals.map((l) => l.plan))}::text[],
         ${sql.param(literals.map((l) => l.children))}::text[],
         ${sql.param(literals.map((l) => l.count))}::bigint[],
         ${sql.param(literals.map((l) => l.totals))}::text[],
+        ${sql.param(written.map((w) => w.tree.channels))}::int[],
         ${sql.param(written.map((w) => flag(w.isNew)))}::text[]::boolean[],
-        ${sql.param(written.map((w) => flag(w.node.itemsDirty === true)))}::text[]::boolean[],
         ${sql.param(deleted)}::bigint[])`,
     );
   }

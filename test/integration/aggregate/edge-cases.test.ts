@@ -8,6 +8,7 @@ import {
   DirectAggregate,
   TableAggregate,
   type Item,
+  type WriteOp,
 } from "~/aggregate";
 import { getDb, withTransaction } from "~/db.server";
 
@@ -118,6 +119,49 @@ describe("aggregate edge cases", () => {
     const second = await agg.paginateNamespaces(db(), { pageSize: 1, cursor: "a" });
     expect(second).toEqual({ page: ["b"], cursor: "b", isDone: true });
     for (const ns of ["a", "b"]) expect((await agg.validate(db(), ns)).problems).toEqual([]);
+  });
+
+  test("leaves edited in place: items deleted and inserted again with other sums, several runs in one leaf", async () => {
+    const agg = new DirectAggregate({ name: "edgeEdits", channels: 2, maxNodeSize: 16, rebuildFactor: 0 });
+    const expected = new Map<number, Item>();
+    const items = Array.from({ length: 200 }, (_, i) => ({ key: i * 10, id: `e${i}`, sums: [i, 1] }));
+    await agg.applyBatch(db(), items.map((item) => ({ op: "insert" as const, namespace: "n", ...item })));
+    for (const item of items) expected.set(item.key, item);
+    expect((await rootOf("edgeEdits", "n")).children).not.toBeNull();
+
+    // Same (key, id) back with new sums; neighbours removed; new keys between kept ones; a delete of an insert of this batch.
+    const ops: WriteOp[] = [];
+    for (const k of [50, 51, 52, 120, 121, 180]) {
+      const old = expected.get(k * 10)!;
+      ops.push({ op: "delete" as const, namespace: "n", key: old.key, id: old.id });
+      const again = { key: old.key, id: old.id, sums: [1000 + k, 7] };
+      ops.push({ op: "insert" as const, namespace: "n", ...again });
+      expected.set(k * 10, again);
+    }
+    for (const k of [60, 62, 64]) {
+      ops.push({ op: "delete" as const, namespace: "n", key: k * 10, id: `e${k}` });
+      expected.delete(k * 10);
+    }
+    for (const key of [601, 605, 633, 1999]) {
+      const added = { key, id: `new${key}`, sums: [key, 3] };
+      ops.push({ op: "insert" as const, namespace: "n", ...added });
+      expected.set(key, added);
+    }
+    ops.push({ op: "delete" as const, namespace: "n", key: 605, id: "new605" });
+    expected.delete(605);
+    await agg.applyBatch(db(), ops);
+
+    const want = [...expected.values()].sort((a, b) => (a.key as number) - (b.key as number));
+    expect(await all(agg, "n")).toEqual(want);
+    expect(await agg.sum(db(), { namespace: "n" })).toEqual([
+      want.reduce((total, item) => total + item.sums[0], 0),
+      want.reduce((total, item) => total + item.sums[1], 0),
+    ]);
+    expect(await agg.sum(db(), { namespace: "n", bounds: { lower: { key: 500, inclusive: true }, upper: { key: 530, inclusive: false } } })).toEqual([
+      1050 + 1051 + 1052,
+      21,
+    ]);
+    expect((await agg.validate(db(), "n")).problems).toEqual([]);
   });
 
   test("a lazy root splits and collapses, and never stores totals", async () => {
