@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import { desc, eq, inArray } from "drizzle-orm";
+import { afterAll, describe, expect, it } from "vitest";
+import { consistencyRuns, topicMetrics } from "../../drizzle/schema";
+import { startWorkers } from "../../jobs/workers";
+import { getDb } from "~/db.server";
+import { getEnv } from "~/env.server";
+import { applyRankingBatch } from "~/models/ranking.server";
+import { closeQueues, enqueue } from "~/queues.server";
+import { createRedis } from "~/redis.server";
+import { makeOpenPeriod, makeUser } from "../support/factories";
+import { metricsBySql } from "../support/metrics";
+
+const redis = createRedis("worker");
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await closeQueues();
+  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("catching up after saves that never reached the queue", () => {
+  it("lets the consistency job find the stale topics and bring their metrics to the truth", async () => {
+    const { period, topics } = await makeOpenPeriod({ topicCount: 3 });
+    const students = await Promise.all(Array.from({ length: 6 }, () => makeUser()));
+    // Saves commit while no recompute is requested, as when Redis is down.
+    for (const [index, student] of students.entries()) {
+      const order = index % 2 === 0 ? [topics[0], topics[1]] : [topics[1], topics[0], topics[2]];
+      await applyRankingBatch({
+        db: getDb(),
+        studentId: student.id,
+        periodId: period.id,
+        batchId: randomUUID(),
+        sessionId: "catch-up",
+        baseVersion: null,
+        updates: order.map((topic, position) => ({ topicId: topic.id, position: position + 1 })),
+      });
+    }
+    const topicIds = topics.map((topic) => topic.id);
+    const storedBefore = await getDb().select().from(topicMetrics).where(inArray(topicMetrics.topicId, topicIds));
+    expect(storedBefore.filter((row) => row.studentCount > 0)).toEqual([]);
+
+    const running = await startWorkers({ concurrency: 2 });
+    cleanups.push(() => running.close());
+    await enqueue("checkConsistency", { periodId: period.id });
+
+    const [run] = await until(async () => {
+      const rows = await getDb().select().from(consistencyRuns).where(eq(consistencyRuns.periodId, period.id)).orderBy(desc(consistencyRuns.id));
+      return rows.length > 0 && rows;
+    }, "the consistency run");
+    expect(run.trigger).toBe("job");
+    expect(run.differences).toBe(0);
+    expect([...run.report.staleTopicIds].sort()).toEqual([...topicIds].sort());
+    expect(run.report.recomputeRequested).toBe(true);
+
+    const truth = await metricsBySql(getDb(), period.id);
+    await until(async () => {
+      const stored = await getDb().select().from(topicMetrics).where(inArray(topicMetrics.topicId, topicIds));
+      return stored.length === topicIds.length && stored.every((row) => row.studentCount === truth.get(row.topicId)!.studentCount);
+    }, "the recomputed metrics");
+    const stored = await getDb().select().from(topicMetrics).where(inArray(topicMetrics.topicId, topicIds));
+    for (const row of stored) {
+      const expected = truth.get(row.topicId)!;
+      expect(row.distribution).toEqual(expected.distribution);
+      expect(row.averagePosition).toBeCloseTo(expected.averagePosition!, 12);
+      expect(row.standardDeviation).toBeCloseTo(expected.standardDeviation!, 9);
+      expect(row.competitionCategory).toBe(expected.competitionCategory);
+    }
+  });
+});
