@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { isRetryableError } from "../db.server";
 import { query, type AggregateDb } from "./db";
 import { AggregateConfigError } from "./errors";
 import { byteaLiteral } from "./keys";
@@ -542,8 +543,11 @@ export async function applyEncodedOps(
       }
     }),
   );
-  const failure = settled.find((result) => result.status === "rejected");
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+  const failures = settled.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
+  // Once one statement fails, the others fail with "transaction is aborted"
+  // (25P02); the first failure in tree order may be one of those, so surface a
+  // serialization failure or deadlock when there is one, which the caller retries.
+  if (failures.length > 0) throw failures.find(isRetryableError) ?? failures[0];
   // Refused before anything is written: a failed strict op leaves the trees untouched.
   const refusal = refuse(outcomes);
   if (refusal) throw refusal;

@@ -312,12 +312,6 @@ async function commitChanges(
     position === null ? [] : [{ studentId, topicId, periodId, position }];
   await Promise.all([
     ...writeChanges(tx, { studentId, periodId, sessionId, changes }),
-    maintainAggregates
-      ? maintainRankingAggregates(tx, {
-          before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
-          after: changes.flatMap((change) => row(change.topicId, change.newPos)),
-        })
-      : undefined,
     tx
       .update(rankingStates)
       .set({ version: nextVersion })
@@ -342,6 +336,17 @@ async function commitChanges(
         }),
     ...(kind === "undo" ? [tx.update(rankingBatches).set({ undoneBy: batchId }).where(eq(rankingBatches.batchId, undoes!))] : []),
   ]);
+  // The aggregates go last and alone. Last, because their node locks are the
+  // ones other students wait for, so they are held only until the commit right
+  // after. Alone, because they may fail with a serialization failure (a
+  // contended root) that withTransaction retries, and statements pipelined
+  // behind it would fail too, with errors that are not retryable.
+  if (maintainAggregates) {
+    await maintainRankingAggregates(tx, {
+      before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
+      after: changes.flatMap((change) => row(change.topicId, change.newPos)),
+    });
+  }
   return { order, version: nextVersion, changes, affectedTopicIds: affectedTopicIds(changes), replayed: false };
 }
 
