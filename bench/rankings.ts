@@ -8,7 +8,9 @@
  * same edits, alone (one student at a time), show the cost of one save
  * without queueing behind the others. Each workload runs on a fresh period in
  * a throw-away database, after an untimed first batch that gives every
- * student their full ranking. Printed: throughput, latency percentiles,
+ * student their full ranking. A last HTTP run has each student pause about a
+ * second between saves: the closed-loop runs measure the backlog of 50
+ * students saving back to back, this one the latency a student sees. Printed: throughput, latency percentiles,
  * transaction retries (model) or resent requests (HTTP), the ratios to the
  * baseline, then the consistency of the aggregates with plain SQL and of the
  * rankings with their events.
@@ -105,7 +107,7 @@ async function makePeriod(title: string) {
 type Send = (
   student: Student,
   periodId: string,
-  updates: RankingUpdate[]
+  updates: RankingUpdate[],
 ) => Promise<{ order: string[]; version: number; retries: number }>;
 
 async function runWorkload(
@@ -113,7 +115,11 @@ async function runWorkload(
   students: Student[],
   send: Send,
   seed: number,
-  { concurrent = true, aggregates = true }: { concurrent?: boolean; aggregates?: boolean } = {}
+  {
+    concurrent = true,
+    aggregates = true,
+    thinkMs = 0,
+  }: { concurrent?: boolean; aggregates?: boolean; /** Mean pause between a student's saves. */ thinkMs?: number } = {},
 ): Promise<Workload> {
   const { periodId, topicIds } = await makePeriod(`${name} ${randomUUID().slice(0, 8)}`);
   const next = random(seed);
@@ -126,13 +132,15 @@ async function runWorkload(
       const full = shuffled(topicIds, next);
       const result = await send(student, periodId, diffOrders([], full));
       Object.assign(student, { order: result.order, version: result.version });
-    })
+    }),
   );
   const plans = students.map(() => Array.from({ length: BATCHES }, () => seed + Math.floor(next() * 1e9)));
   const samples: Sample[] = [];
   const runStudent = async (student: Student, index: number) => {
     for (const planSeed of plans[index]) {
-      const target = reorder(student.order, random(planSeed));
+      const plan = random(planSeed);
+      if (thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, thinkMs * (0.5 + plan())));
+      const target = reorder(student.order, plan);
       const before = performance.now();
       const result = await send(student, periodId, diffOrders(student.order, target));
       samples.push({ ms: performance.now() - before, retries: result.retries });
@@ -263,7 +271,7 @@ async function checkConsistency(periodId: string) {
     byTopic.set(row.topic_id, [...(byTopic.get(row.topic_id) ?? []), row.position]);
   }
   const topicIds = (await db.execute<{ id: string }>(sql`select id from topics where period_id = ${periodId}`)).map(
-    (row) => row.id
+    (row) => row.id,
   );
   const topicQueries = topicIds.map((namespace) => ({ namespace }));
   const [counts, sums] = await Promise.all([
@@ -318,12 +326,14 @@ async function checkConsistency(periodId: string) {
 
 function table(rows: (string | number)[][]) {
   const cells = rows.map((row) =>
-    row.map((cell) => (typeof cell === "number" ? cell.toFixed(cell >= 100 ? 0 : 1) : cell))
+    row.map((cell) => (typeof cell === "number" ? cell.toFixed(cell >= 100 ? 0 : 1) : cell)),
   );
   const widths = cells[0].map((_, column) => Math.max(...cells.map((row) => row[column].length)));
   for (const [index, row] of cells.entries()) {
     console.log(
-      row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ")
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+        .join("  "),
     );
     if (index === 0) console.log(widths.map((width) => "-".repeat(width)).join("  "));
   }
@@ -340,11 +350,11 @@ async function main() {
   process.env.SESSION_SECRET ??= "bench-session-secret-0123456789";
   console.log(`Ranking save benchmark: ${STUDENTS} concurrent students × ${BATCHES} batches, ${TOPICS} topics each`);
   await migrateDatabase(databaseUrl);
-  let web: { url: string; stop: () => Promise<void> } | undefined;
+  let web: { url: string; stop: () => Promise<void>; output: () => string } | undefined;
   try {
     const emails = Array.from(
       { length: STUDENTS },
-      (_, index) => `bench-${String(index + 1).padStart(3, "0")}@bench.test`
+      (_, index) => `bench-${String(index + 1).padStart(3, "0")}@bench.test`,
     );
     const ids = await ensureStudents({
       db: getDb(),
@@ -368,7 +378,7 @@ async function main() {
       workloads.push(
         await runWorkload(`model, no aggregates #${round}`, students, viaModel(false), 2026 + round, {
           aggregates: false,
-        })
+        }),
       );
       workloads.push(await runWorkload(`model, aggregates #${round}`, students, viaModel(true), 2026 + round));
     }
@@ -377,24 +387,31 @@ async function main() {
       await runWorkload("alone, no aggregates", alone, viaModel(false), 99, {
         concurrent: false,
         aggregates: false,
-      })
+      }),
     );
     workloads.push(
       await runWorkload("alone, aggregates", alone, viaModel(true), 99, {
         concurrent: false,
-      })
+      }),
     );
 
-    const { startWebServer } = await import("../test/support/app-server");
-    web = await startWebServer();
-    for (const student of students) await signIn(web.url, student);
-    await runWorkload("warm-up http", students.slice(0, 10), viaHttp(web.url), 7);
-    workloads.push(await runWorkload("http, aggregates", students, viaHttp(web.url), 2029));
-    workloads.push(
-      await runWorkload("http alone, aggregates", alone, viaHttp(web.url), 99, {
-        concurrent: false,
-      })
-    );
+    // BENCH_HTTP=0 leaves out the HTTP workloads (no build needed) for quick model-only comparisons.
+    if (process.env.BENCH_HTTP !== "0") {
+      const { startWebServer } = await import("../test/support/app-server");
+      web = await startWebServer();
+      for (const student of students) await signIn(web.url, student);
+      await runWorkload("warm-up http", students.slice(0, 10), viaHttp(web.url), 7);
+      workloads.push(await runWorkload("http, aggregates", students, viaHttp(web.url), 2029));
+      workloads.push(
+        await runWorkload("http alone, aggregates", alone, viaHttp(web.url), 99, {
+          concurrent: false,
+        }),
+      );
+      // Students pause between saves (the page debounces 500 ms, people think longer): latency without the backlog.
+      workloads.push(
+        await runWorkload("http, aggregates, ~1 s pauses", students, viaHttp(web.url), 2030, { thinkMs: 1_000 }),
+      );
+    }
 
     const summaries = workloads.map(summarise);
     console.log();
@@ -422,13 +439,22 @@ async function main() {
         mean("model, aggregates") / mean("model, no aggregates")
       ).toFixed(2)}× ` +
         `at ${STUDENTS} concurrent students, ${(mean("alone, aggregates") / mean("alone, no aggregates")).toFixed(
-          2
-        )}× one at a time (target ≤ 2×).`
+          2,
+        )}× one at a time (target ≤ 2×).`,
     );
     for (const [reason, times] of httpFailures) console.log(`HTTP request resent ${times}× after: ${reason}`);
+    if (web && httpFailures.size > 0) {
+      const errors = new Set(
+        web
+          .output()
+          .split("\n")
+          .filter((line) => /error/i.test(line)),
+      );
+      for (const line of [...errors].slice(0, 5)) console.log(`  server: ${line.slice(0, 200)}`);
+    }
     console.log();
     console.log(
-      "Consistency after the run (workloads with aggregates; the baseline leaves them out of step by design):"
+      "Consistency after the run (workloads with aggregates; the baseline leaves them out of step by design):",
     );
     table([
       ["workload", "topics", "students", "topic ≠ SQL", "student ≠ SQL", "invalid trees", "not 1..k", "events ≠ table"],
@@ -447,7 +473,7 @@ async function main() {
               c.notContiguous,
               c.eventDifferences,
             ].map(String);
-          })
+          }),
       )),
     ]);
   } finally {
@@ -467,5 +493,5 @@ main().then(
   (error) => {
     console.error(error);
     process.exit(1);
-  }
+  },
 );
