@@ -1,16 +1,20 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "~/db.server";
-import { DEMO_STUDENT_PASSWORD, demoStudentEmail, seedAgh } from "~/models/seed.server";
+import { getDb, withTransaction } from "~/db.server";
+import { closePeriod } from "~/models/period.server";
+import { AGH_PERIOD_TITLE, DEMO_STUDENT_PASSWORD, demoStudentEmail, seedAgh } from "~/models/seed.server";
 import { startWebServer, type RunningProcess } from "../support/app-server";
 import { launchBrowser } from "../support/browser";
 import { loadAgh } from "../support/factories";
 
 let server: RunningProcess;
 let browser: Browser;
+let periodId: string;
 
 beforeAll(async () => {
-  await seedAgh({ db: getDb(), soc: loadAgh() });
+  ({
+    period: { periodId },
+  } = await seedAgh({ db: getDb(), soc: loadAgh() }));
   [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
 });
 
@@ -150,6 +154,28 @@ describe("ranking topics in the browser", () => {
     expect(await rankedTitles(second)).toEqual(savedByFirst);
     await waitForStatus(second, "saved");
     expect(await reloaded(second)).toEqual(savedByFirst);
+    await context.close();
+  });
+
+  // Last: it closes the period for every other test.
+  it("says so and stops editing when the period closes under an open page, and shows a read-only notice after", async () => {
+    const { context, page } = await signIn(5);
+    const before = await rankedTitles(page);
+    await withTransaction(getDb(), (tx) =>
+      closePeriod({ tx, periodId, actor: { actorId: null, actorType: "system", sessionId: "e2e" } }),
+    );
+    await page.getByRole("button", { name: `Move to top: ${before[1]}` }).click();
+    await waitForStatus(page, "failed");
+    expect(await page.getByTestId("save-status").textContent()).toMatch(/closed; rankings can no longer be changed/);
+    await page.getByTestId("read-only-notice").waitFor();
+    expect(await rankedTitles(page)).toEqual(before);
+    expect(await page.getByTestId("drag-handle").count()).toBe(0);
+
+    await page.reload();
+    await page.getByRole("heading", { name: AGH_PERIOD_TITLE }).waitFor();
+    expect(await page.getByTestId("read-only-notice").textContent()).toMatch(/closed/);
+    expect(await rankedTitles(page)).toEqual(before);
+    expect(await page.getByRole("button", { name: /Move to top/ }).count()).toBe(0);
     await context.close();
   });
 });
