@@ -130,11 +130,39 @@ describe("ranking topics in the browser", () => {
     await waitForStatus(page, "failed");
     expect(await page.getByTestId("save-status").textContent()).toMatch(/Failed.*network.*Retry/);
     expect(await rankedTitles(page)).toEqual(expected);
+    // Leaving now would lose the change: the page asks first.
+    const dialog = new Promise<string>((resolve) =>
+      page.once("dialog", (shown) => {
+        resolve(shown.type());
+        void shown.dismiss();
+      }),
+    );
+    await page.close({ runBeforeUnload: true });
+    expect(await dialog).toBe("beforeunload");
+    expect(page.isClosed()).toBe(false);
     await page.unroute("**/student/ranking");
     await page.getByRole("button", { name: "Retry" }).click();
     await waitForStatus(page, "saved");
     expect(await rankedTitles(page)).toEqual(expected);
     expect(await reloaded(page)).toEqual(expected);
+    await context.close();
+  });
+
+  it("keeps an unsaved change through closing the tab and saves it when the page is opened again", async () => {
+    const { context, page } = await signIn(6);
+    const before = await rankedTitles(page);
+    await page.route("**/student/ranking", (route) => route.abort("internetdisconnected"));
+    await page.getByRole("button", { name: `Move to top: ${before.at(-1)}` }).click();
+    await waitForStatus(page, "failed");
+    await page.close();
+
+    const again = await context.newPage();
+    await again.goto(`${server.url}/student`);
+    await waitForHydration(again);
+    const expected = [before.at(-1)!, ...before.slice(0, -1)];
+    expect(await rankedTitles(again)).toEqual(expected);
+    await waitForStatus(again, "saved");
+    expect(await reloaded(again)).toEqual(expected);
     await context.close();
   });
 
