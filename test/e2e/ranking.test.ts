@@ -60,7 +60,7 @@ async function reloaded(page: Page): Promise<string[]> {
 }
 
 describe("ranking topics in the browser", () => {
-  it("drags a topic to the top, saves it and keeps the order after a reload", async () => {
+  it("drags a topic to the top, saves it, keeps the order after a reload, and undoes it", async () => {
     const { context, page } = await signIn(1);
     const before = await rankedTitles(page);
     expect(before.length).toBeGreaterThan(3);
@@ -76,6 +76,11 @@ describe("ranking topics in the browser", () => {
     await expect.poll(() => rankedTitles(page)).toEqual(expected);
     await waitForStatus(page, "saved");
     expect(await reloaded(page)).toEqual(expected);
+
+    await page.getByRole("button", { name: /Undo last change/ }).click();
+    await expect.poll(() => rankedTitles(page)).toEqual(before);
+    await waitForStatus(page, "saved");
+    expect(await reloaded(page)).toEqual(before);
     await context.close();
   });
 
