@@ -178,8 +178,9 @@ function writeChanges(
 /**
  * Applies one batch of a student's ranking updates in one transaction: checks
  * the period is open, the batch is made against the current version, every
- * topic belongs to the period and the result is a ranking; writes the rows
- * and the event. A batch id seen before answers its stored result.
+ * topic belongs to the period and the result is a ranking; writes the rows,
+ * both ranking aggregates and the event. A batch id seen before answers its
+ * stored result, even after the period closed.
  */
 export async function applyRankingBatch({
   db,
