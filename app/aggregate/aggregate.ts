@@ -25,7 +25,14 @@ export type WriteOp =
   | { op: "delete"; namespace: string; key: Key; id: string }
   | { op: "deleteIfExists"; namespace: string; key: Key; id: string };
 
-export type AggregateOptions = { name: string; channels?: number; maxNodeSize?: number; rootLazy?: boolean };
+export type AggregateOptions = {
+  name: string;
+  channels?: number;
+  maxNodeSize?: number;
+  rootLazy?: boolean;
+  /** A batch with at least one op per this many items of a tree rewrites that tree in one pass (default 4; 0: never). */
+  rebuildFactor?: number;
+};
 export type RangeQuery = { namespace: string; bounds?: Bounds };
 export type Page<T> = { page: T[]; cursor: string; isDone: boolean };
 type ItemRef = { namespace: string; key: Key; id: string };
@@ -76,6 +83,7 @@ abstract class AggregateBase {
   readonly channels: number;
   maxNodeSize: number;
   rootLazy: boolean;
+  readonly rebuildFactor: number;
 
   constructor(options: AggregateOptions) {
     if (!options.name) throw new AggregateConfigError("an aggregate needs a name");
@@ -87,10 +95,20 @@ abstract class AggregateBase {
     this.maxNodeSize = options.maxNodeSize ?? 16;
     checkNodeSize(this.maxNodeSize);
     this.rootLazy = options.rootLazy ?? true;
+    this.rebuildFactor = options.rebuildFactor ?? 4;
+    if (!Number.isInteger(this.rebuildFactor) || this.rebuildFactor < 0) {
+      throw new AggregateConfigError(`rebuildFactor must be an integer, 0 or more, got ${options.rebuildFactor}`);
+    }
   }
 
   get settings(): TreeSettings {
-    return { aggregate: this.name, maxNodeSize: this.maxNodeSize, rootLazy: this.rootLazy, channels: this.channels };
+    return {
+      aggregate: this.name,
+      maxNodeSize: this.maxNodeSize,
+      rootLazy: this.rootLazy,
+      channels: this.channels,
+      rebuildFactor: this.rebuildFactor,
+    };
   }
 
   private sumsOf(sums: number[] | undefined): bigint[] {
@@ -372,7 +390,7 @@ async function resetTree(
     sql`select o_id, o_max_node_size, o_root_lazy, o_channels from aggregate_lock_paths(
       array[${aggregate.name}]::text[], array[${namespace}]::text[], array[${overrides.maxNodeSize ?? aggregate.maxNodeSize}]::int[],
       array[${overrides.rootLazy ?? aggregate.rootLazy}]::boolean[], array[${aggregate.channels}]::int[], array[true]::boolean[],
-      '{}'::int[], '{}'::bytea[]) where o_max_node_size is not null`,
+      array[0]::int[], '{}'::int[], '{}'::bytea[]) where o_max_node_size is not null`,
   );
   const maxNodeSize = overrides.maxNodeSize ?? settings.o_max_node_size;
   const rootLazy = overrides.rootLazy ?? settings.o_root_lazy;
@@ -509,7 +527,7 @@ export class TableAggregate<Row> extends AggregateBase {
 async function runBatches(db: AggregateDb, ops: StrictOp[]): Promise<OpOutcome[]> {
   if (ops.length === 0) return [];
   return inTransaction(db, async (tx) => {
-    const { outcomes } = await applyEncodedOps(tx, ops, (outcomes) => {
+    return applyEncodedOps(tx, ops, (outcomes) => {
       const failed = outcomes.findIndex((outcome, i) => outcome !== "done" && ops[i].strict);
       if (failed < 0) return null;
       const op = ops[failed];
@@ -517,7 +535,6 @@ async function runBatches(db: AggregateDb, ops: StrictOp[]): Promise<OpOutcome[]
         ? new AggregateDuplicateItemError(`${op.settings.aggregate}: item ${describe(op.source)} already exists`)
         : new AggregateItemMissingError(`${op.settings.aggregate}: item ${describe(op.source)} does not exist`);
     });
-    return outcomes;
   });
 }
 

@@ -11,8 +11,6 @@ type TreeTarget = {
   channels: number;
 };
 
-type BuiltNode = { id: number; items: number[]; children: BuiltNode[] | null; count: bigint; totals: bigint[] };
-
 const INSERT_CHUNK = 4_000;
 
 /**
@@ -35,15 +33,23 @@ export function partitionLevel(n: number, maxNodeSize: number): number[] {
   return Array.from({ length: k }, (_, i) => base + (i < extra ? 1 : 0));
 }
 
-/** Lays out sorted items as a B-tree bottom up in O(n) and writes it under the existing (empty) root. */
-export async function buildTree(tx: AggregateDb, target: TreeTarget, keys: Buffer[], sums: bigint[][]) {
-  const zeros = () => new Array<bigint>(target.channels).fill(0n);
-  let entries = keys.map((_, i) => i);
+export type BuiltNode = { id: number; items: number[]; children: BuiltNode[] | null; count: bigint; totals: bigint[] };
+
+/**
+ * Lays out sorted items (referred to by index) as a B-tree bottom up in O(n):
+ * the root, and every other node listed leaves first.
+ */
+export function layoutTree(
+  itemCount: number,
+  sums: bigint[][],
+  maxNodeSize: number,
+  channels: number,
+): { root: BuiltNode; others: BuiltNode[] } {
+  let entries = Array.from({ length: itemCount }, (_, i) => i);
   let below: BuiltNode[] | null = null;
-  const all: BuiltNode[] = [];
-  let root: BuiltNode;
+  const others: BuiltNode[] = [];
   for (;;) {
-    const sizes = partitionLevel(entries.length, target.maxNodeSize);
+    const sizes = partitionLevel(entries.length, maxNodeSize);
     const level: BuiltNode[] = [];
     const separators: number[] = [];
     let position = 0;
@@ -54,7 +60,7 @@ export async function buildTree(tx: AggregateDb, target: TreeTarget, keys: Buffe
       const children = below ? below.slice(child, child + size + 1) : null;
       child += size + 1;
       let count = BigInt(size);
-      const totals = zeros();
+      const totals = new Array<bigint>(channels).fill(0n);
       for (const item of items) sums[item].forEach((value, c) => (totals[c] += value));
       for (const each of children ?? []) {
         count += each.count;
@@ -63,15 +69,16 @@ export async function buildTree(tx: AggregateDb, target: TreeTarget, keys: Buffe
       level.push({ id: 0, items, children, count, totals });
       if (j < sizes.length - 1) separators.push(entries[position++]);
     }
-    if (level.length === 1) {
-      root = level[0];
-      break;
-    }
-    all.push(...level);
+    if (level.length === 1) return { root: level[0], others };
+    others.push(...level);
     entries = separators;
     below = level;
   }
+}
 
+/** Writes a laid-out tree under the existing (empty) root of the target. */
+export async function buildTree(tx: AggregateDb, target: TreeTarget, keys: Buffer[], sums: bigint[][]) {
+  const { root, others: all } = layoutTree(keys.length, sums, target.maxNodeSize, target.channels);
   if (all.length > 0) {
     const ids = await query<{ id: string }>(
       tx,

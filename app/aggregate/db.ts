@@ -7,8 +7,26 @@ import { withTransaction, type Database } from "../db.server";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AggregateDb = PgDatabase<PostgresJsQueryResultHKT, any, any>;
 
+type Internals = {
+  dialect: { sqlToQuery(statement: SQL): { sql: string; params: unknown[] } };
+  session: { client?: { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown> } };
+};
+
+/**
+ * Runs a statement as a named prepared statement on the postgres.js
+ * connection under the drizzle handle. drizzle's `execute` sends raw SQL
+ * unprepared, and postgres.js then asks the server for the parameter types
+ * before every execution: two round trips instead of one. The statements here
+ * are few and fixed, so preparing each once per connection pays off at once.
+ */
 export async function query<Row>(db: AggregateDb, statement: SQL): Promise<Row[]> {
-  return (await db.execute(statement)) as unknown as Row[];
+  const internals = db as unknown as Internals;
+  const client = internals.session?.client;
+  if (!client || typeof internals.dialect?.sqlToQuery !== "function") {
+    return (await db.execute(statement)) as unknown as Row[];
+  }
+  const { sql: text, params } = internals.dialect.sqlToQuery(statement);
+  return (await client.unsafe(text, params, { prepare: true })) as Row[];
 }
 
 /**

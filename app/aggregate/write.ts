@@ -2,10 +2,18 @@ import { sql } from "drizzle-orm";
 import { isRetryableError } from "../db.server";
 import { query, type AggregateDb } from "./db";
 import { AggregateConfigError } from "./errors";
+import { layoutTree } from "./build";
 import { byteaLiteral } from "./keys";
 
 /** Settings a tree is created with when its namespace receives its first write. */
-export type TreeSettings = { aggregate: string; maxNodeSize: number; rootLazy: boolean; channels: number };
+export type TreeSettings = {
+  aggregate: string;
+  maxNodeSize: number;
+  rootLazy: boolean;
+  channels: number;
+  /** A batch with at least one op per this many items of a tree rewrites the tree in one pass; 0: never. */
+  rebuildFactor: number;
+};
 
 /** One item-level write, already encoded; results line up with the input order. */
 export type EncodedOp = {
@@ -25,20 +33,23 @@ type MemNode = {
   children: number[] | null;
   count: bigint;
   totals: bigint[];
+  /** Items or children changed, not just the subtree totals: the whole node must be written. */
+  itemsDirty?: boolean;
 };
 
 type NodeRow = {
   o_tree: number;
   o_id: string;
-  o_keys: Buffer[];
-  o_sums: string[];
-  o_children: string[] | null;
+  o_keys: Buffer;
+  o_sums: string;
+  o_children: string | null;
   o_count: string | null;
-  o_totals: string[] | null;
+  o_totals: string | null;
   o_max_node_size: number | null;
   o_root_lazy: boolean | null;
   o_channels: number | null;
   o_exclusive: boolean | null;
+  o_whole: boolean | null;
 };
 
 /**
@@ -72,20 +83,32 @@ function addInto(target: bigint[], source: bigint[], sign: 1n | -1n) {
   for (let c = 0; c < target.length; c++) target[c] += sign * source[c];
 }
 
-function splitSums(flat: string[], channels: number): bigint[][] {
+function splitSums(text: string, channels: number): bigint[][] {
+  const flat = text === "" ? [] : text.split(",");
   const out: bigint[][] = [];
   for (let i = 0; i < flat.length; i += channels) out.push(flat.slice(i, i + channels).map(BigInt));
   return out;
 }
 
+/** Inverse of aggregate_pack_keys: keys, each after its 4-byte big-endian length. */
+function unpackKeys(packed: Buffer): Buffer[] {
+  const keys: Buffer[] = [];
+  for (let offset = 0; offset < packed.length; ) {
+    const length = packed.readInt32BE(offset);
+    keys.push(packed.subarray(offset + 4, offset + 4 + length));
+    offset += 4 + length;
+  }
+  return keys;
+}
+
 function rowToNode(row: NodeRow, channels: number): MemNode {
   return {
     id: Number(row.o_id),
-    keys: row.o_keys,
+    keys: unpackKeys(row.o_keys),
     sums: splitSums(row.o_sums, channels),
-    children: row.o_children ? row.o_children.map(Number) : null,
+    children: row.o_children === null ? null : row.o_children === "" ? [] : row.o_children.split(",").map(Number),
     count: row.o_count === null ? 0n : BigInt(row.o_count),
-    totals: row.o_totals ? row.o_totals.map(BigInt) : new Array<bigint>(channels).fill(0n),
+    totals: row.o_totals ? row.o_totals.split(",").map(BigInt) : new Array<bigint>(channels).fill(0n),
   };
 }
 
@@ -123,15 +146,14 @@ class Session {
   readonly loads: Batcher<number, NodeRow>;
   readonly ids: Batcher<null, number>;
   readonly upgrades: Batcher<Tree, boolean>;
-  roundTrips = 0;
 
   constructor(readonly db: AggregateDb) {
     this.loads = new Batcher(async (ids) => {
-      this.roundTrips++;
       const rows = await query<NodeRow>(
         db,
-        sql`select n.id as o_id, n.keys as o_keys, n.sums as o_sums, n.children as o_children, n.count as o_count,
-              n.totals as o_totals from aggregate_nodes n where n.id = any(${sql.param(ids)}::bigint[])`,
+        sql`select n.id as o_id, aggregate_pack_keys(n.keys) as o_keys, array_to_string(n.sums, ',') as o_sums,
+              array_to_string(n.children, ',') as o_children, n.count as o_count, array_to_string(n.totals, ',') as o_totals
+            from aggregate_nodes n where n.id = any(${sql.param(ids)}::bigint[])`,
       );
       const byId = new Map(rows.map((row) => [Number(row.o_id), row]));
       return ids.map((id) => {
@@ -141,7 +163,6 @@ class Session {
       });
     });
     this.ids = new Batcher(async (keys) => {
-      this.roundTrips++;
       const rows = await query<{ id: string }>(
         db,
         sql`select nextval('aggregate_nodes_id_seq') as id from generate_series(1, ${keys.length}::int)`,
@@ -149,12 +170,12 @@ class Session {
       return rows.map((row) => Number(row.id));
     });
     this.upgrades = new Batcher(async (trees) => {
-      this.roundTrips++;
       try {
         await query(db, sql`select aggregate_lock_roots_exclusive(${sql.param(trees.map((t) => t.rootId))}::bigint[])`);
       } catch (error) {
-        const until = Date.now() + HINT_MS;
-        for (const tree of trees) exclusiveHints.set(tree.key, until);
+        const now = Date.now();
+        for (const [key, until] of exclusiveHints) if (until < now) exclusiveHints.delete(key);
+        for (const tree of trees) exclusiveHints.set(tree.key, now + HINT_MS);
         throw error;
       }
       return trees.map(() => true);
@@ -169,6 +190,7 @@ class Tree {
   rootLazy = true;
   channels = 1;
   exclusive = false;
+  whole = false;
   readonly nodes = new Map<number, MemNode>();
   readonly dirty = new Set<number>();
   readonly created = new Set<number>();
@@ -201,7 +223,7 @@ class Tree {
 
   async newNode(): Promise<MemNode> {
     const id = await this.session.ids.request(null);
-    const node: MemNode = { id, keys: [], sums: [], children: null, count: 0n, totals: this.zeros() };
+    const node: MemNode = { id, keys: [], sums: [], children: null, count: 0n, totals: this.zeros(), itemsDirty: true };
     this.nodes.set(id, node);
     this.created.add(id);
     this.dirty.add(id);
@@ -219,8 +241,9 @@ class Tree {
     return new Array<bigint>(this.channels).fill(0n);
   }
 
-  touch(node: MemNode) {
+  touch(node: MemNode, itemsToo = true) {
     this.dirty.add(node.id);
+    if (itemsToo) node.itemsDirty = true;
   }
 
   /** Lazy roots are shared by writers under different children; changing one needs the lock for itself. */
@@ -250,6 +273,65 @@ class Tree {
     node.totals = totals;
   }
 
+  /**
+   * When a batch rewrites a large share of a tree (a student reordering their
+   * own ranking), applying it to the sorted items and laying the tree out again
+   * writes each node once instead of splitting and merging item by item.
+   * Node ids are reused so the rewrite is mostly updates. The locking call
+   * chose this, took the root exclusively and returned every node.
+   */
+  async rebuild(ops: EncodedOp[]): Promise<OpOutcome[]> {
+    const keys: Buffer[] = [];
+    const sums: bigint[][] = [];
+    const collect = (id: number) => {
+      const node = this.nodes.get(id)!;
+      for (let i = 0; i <= node.keys.length; i++) {
+        if (node.children) collect(node.children[i]);
+        if (i < node.keys.length) {
+          keys.push(node.keys[i]);
+          sums.push(node.sums[i]);
+        }
+      }
+    };
+    collect(this.rootId);
+    const outcomes = ops.map((op): OpOutcome => {
+      const slot = lowerBound(keys, op.item);
+      const exists = slot < keys.length && keys[slot].equals(op.item);
+      if (op.kind === "insert") {
+        if (exists) return "duplicate";
+        keys.splice(slot, 0, op.item);
+        sums.splice(slot, 0, op.sums);
+      } else {
+        if (!exists) return "missing";
+        keys.splice(slot, 1);
+        sums.splice(slot, 1);
+      }
+      return "done";
+    });
+
+    const { root, others } = layoutTree(keys.length, sums, this.maxNodeSize, this.channels);
+    const reusable = [...this.nodes.keys()].filter((id) => id !== this.rootId);
+    const extra = await Promise.all(
+      others.slice(reusable.length).map(() => this.session.ids.request(null)),
+    );
+    others.forEach((built, i) => (built.id = i < reusable.length ? reusable[i] : extra[i - reusable.length]));
+    for (const id of reusable.slice(others.length)) this.drop(this.nodes.get(id)!);
+    root.id = this.rootId;
+    for (const built of [root, ...others]) {
+      this.nodes.set(built.id, {
+        id: built.id,
+        keys: built.items.map((i) => keys[i]),
+        sums: built.items.map((i) => sums[i]),
+        children: built.children ? built.children.map((child) => child.id) : null,
+        count: built.count,
+        totals: built.totals,
+      });
+      this.touch(this.nodes.get(built.id)!);
+    }
+    for (const id of extra) this.created.add(id);
+    return outcomes;
+  }
+
   async insert(item: Buffer, sums: bigint[]): Promise<OpOutcome> {
     const path: { node: MemNode; slot: number }[] = [];
     let node = this.root();
@@ -269,9 +351,9 @@ class Tree {
       if (this.isLazyRoot(visited)) continue;
       visited.count += 1n;
       addInto(visited.totals, sums, 1n);
-      this.touch(visited);
+      this.touch(visited, false);
     }
-    if (node.id === this.rootId) this.touch(node);
+    this.touch(node);
 
     let level = path.length;
     let current = node;
@@ -367,7 +449,7 @@ class Tree {
         if (each === holder) this.touch(each);
         return;
       }
-      this.touch(each);
+      this.touch(each, each === holder || each === leaf);
       each.count -= 1n;
       // Nodes below the holder lose the predecessor, which moved up; the holder and above lose the item.
       addInto(each.totals, depth > abovePath ? movedSums : removedSums, -1n);
@@ -464,10 +546,11 @@ class Tree {
 }
 
 function nodeLiterals(node: MemNode, lazyRoot: boolean) {
+  const whole = node.itemsDirty === true;
   return {
-    keys: `{${node.keys.map((key) => `"\\${byteaLiteral(key)}"`).join(",")}}`,
-    sums: `{${node.sums.flat().join(",")}}`,
-    children: node.children ? `{${node.children.join(",")}}` : null,
+    keys: whole ? `{${node.keys.map((key) => `"\\${byteaLiteral(key)}"`).join(",")}}` : null,
+    sums: whole ? `{${node.sums.flat().join(",")}}` : null,
+    children: whole && node.children ? `{${node.children.join(",")}}` : null,
     count: lazyRoot ? null : node.count.toString(),
     totals: lazyRoot ? null : `{${node.totals.join(",")}}`,
   };
@@ -483,8 +566,8 @@ export async function applyEncodedOps(
   db: AggregateDb,
   ops: EncodedOp[],
   refuse: (outcomes: OpOutcome[]) => Error | null = () => null,
-): Promise<{ outcomes: OpOutcome[]; roundTrips: number }> {
-  if (ops.length === 0) return { outcomes: [], roundTrips: 0 };
+): Promise<OpOutcome[]> {
+  if (ops.length === 0) return [];
   const session = new Session(db);
   const trees = new Map<string, Tree>();
   for (const op of ops) {
@@ -507,6 +590,7 @@ export async function applyEncodedOps(
       ${sql.param(ordered.map((t) => flag(t.settings.rootLazy)))}::text[]::boolean[],
       ${sql.param(ordered.map((t) => t.settings.channels))}::int[],
       ${sql.param(ordered.map((t) => flag((exclusiveHints.get(t.key) ?? 0) > now)))}::text[]::boolean[],
+      ${sql.param(ordered.map((t) => t.settings.rebuildFactor))}::int[],
       ${sql.param(opOrder.map((entry) => entry.tree))}::int[],
       ${sql.param(opOrder.map((entry) => byteaLiteral(entry.op.item)))}::text[]::bytea[])`,
   );
@@ -518,6 +602,7 @@ export async function applyEncodedOps(
       tree.rootLazy = row.o_root_lazy!;
       tree.channels = row.o_channels!;
       tree.exclusive = row.o_exclusive!;
+      tree.whole = row.o_whole!;
     }
     tree.nodes.set(Number(row.o_id), rowToNode(row, tree.channels));
   }
@@ -533,12 +618,19 @@ export async function applyEncodedOps(
   // Settle every tree before going on, so no worker still uses the transaction after a failure.
   const settled = await Promise.allSettled(
     [...byTree].map(async ([tree, list]) => {
-      for (const { op, i } of list) {
+      for (const { op } of list) {
         if (op.kind === "insert" && op.sums.length !== tree.channels) {
           throw new AggregateConfigError(
             `aggregate ${tree.settings.aggregate}: ${op.sums.length} sums given, the tree of "${tree.namespace}" has ${tree.channels} channels`,
           );
         }
+      }
+      if (tree.whole) {
+        const results = await tree.rebuild(list.map((entry) => entry.op));
+        list.forEach((entry, k) => (outcomes[entry.i] = results[k]));
+        return;
+      }
+      for (const { op, i } of list) {
         outcomes[i] = op.kind === "insert" ? await tree.insert(op.item, op.sums) : await tree.delete(op.item);
       }
     }),
@@ -562,31 +654,19 @@ export async function applyEncodedOps(
     const literals = written.map((w) => nodeLiterals(w.node, w.tree.isLazyRoot(w.node)));
     await query(
       db,
-      sql`with input as (
-        select * from unnest(
-          ${sql.param(written.map((w) => w.node.id))}::bigint[],
-          ${sql.param(written.map((w) => w.tree.settings.aggregate))}::text[],
-          ${sql.param(written.map((w) => w.tree.namespace))}::text[],
-          ${sql.param(literals.map((l) => l.keys))}::text[],
-          ${sql.param(literals.map((l) => l.sums))}::text[],
-          ${sql.param(literals.map((l) => l.children))}::text[],
-          ${sql.param(literals.map((l) => l.count))}::bigint[],
-          ${sql.param(literals.map((l) => l.totals))}::text[],
-          ${sql.param(written.map((w) => flag(w.isNew)))}::text[]::boolean[]
-        ) as t(id, aggregate, namespace, keys, sums, children, count, totals, is_new)
-      ), updated as (
-        update aggregate_nodes n set keys = i.keys::bytea[], sums = i.sums::bigint[], children = i.children::bigint[],
-          count = i.count, totals = i.totals::bigint[]
-        from input i where not i.is_new and n.id = i.id
-      ), inserted as (
-        insert into aggregate_nodes (id, aggregate, namespace, keys, sums, children, count, totals)
-        select i.id, i.aggregate, i.namespace, i.keys::bytea[], i.sums::bigint[], i.children::bigint[], i.count, i.totals::bigint[]
-        from input i where i.is_new
-      ), removed as (
-        delete from aggregate_nodes where id = any(${sql.param(deleted)}::bigint[])
-      )
-      select 1`,
+      sql`select aggregate_write_nodes(
+        ${sql.param(written.map((w) => w.node.id))}::bigint[],
+        ${sql.param(written.map((w) => w.tree.settings.aggregate))}::text[],
+        ${sql.param(written.map((w) => w.tree.namespace))}::text[],
+        ${sql.param(literals.map((l) => l.keys))}::text[],
+        ${sql.param(literals.map((l) => l.sums))}::text[],
+        ${sql.param(literals.map((l) => l.children))}::text[],
+        ${sql.param(literals.map((l) => l.count))}::bigint[],
+        ${sql.param(literals.map((l) => l.totals))}::text[],
+        ${sql.param(written.map((w) => flag(w.isNew)))}::text[]::boolean[],
+        ${sql.param(written.map((w) => flag(w.node.itemsDirty === true)))}::text[]::boolean[],
+        ${sql.param(deleted)}::bigint[])`,
     );
   }
-  return { outcomes, roundTrips: 2 + session.roundTrips };
+  return outcomes;
 }

@@ -25,11 +25,20 @@ CREATE INDEX "aggregate_nodes_tree_idx" ON "aggregate_nodes" USING btree ("aggre
 -- Nodes are rewritten in place on every write; free space in each page keeps those updates HOT.
 ALTER TABLE "aggregate_nodes" SET (fillfactor = 70);
 --> statement-breakpoint
+-- How many of a node's sorted item keys are below p_x: width_bucket is a binary
+-- search in C that counts keys <= p_x, so an equal key is taken back off.
+CREATE FUNCTION aggregate_slot(p_keys bytea[], p_x bytea) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT width_bucket(p_x, p_keys) - CASE WHEN p_keys[width_bucket(p_x, p_keys)] = p_x THEN 1 ELSE 0 END
+$$;
+--> statement-breakpoint
 -- Number of items below p_x in the tree under p_root (all items when p_x is null),
 -- and with p_with_sums their per-channel sums. One node row per level, plus
 -- one indexed read of the left siblings' counts.
 CREATE FUNCTION aggregate_rank(p_root bigint, p_x bytea, p_channels int, p_with_sums boolean,
-  OUT r_count bigint, OUT r_sums bigint[]) LANGUAGE plpgsql STABLE AS $$
+  OUT r_count bigint, OUT r_sums bigint[]) LANGUAGE plpgsql STABLE
+  -- Statements here take array parameters, for which Postgres would otherwise
+  -- plan every execution afresh; the generic plan (primary-key lookups) is the right one.
+  SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   v_node bigint := p_root;
   v_keys bytea[];
@@ -39,8 +48,6 @@ DECLARE
   v_totals bigint[];
   v_n int;
   v_lo int;
-  v_hi int;
-  v_mid int;
   v_k int;
   v_child record;
 BEGIN
@@ -58,16 +65,7 @@ BEGIN
       RETURN;
     END IF;
     v_n := coalesce(array_length(v_keys, 1), 0);
-    IF p_x IS NULL THEN
-      v_lo := v_n;
-    ELSE
-      v_lo := 0;
-      v_hi := v_n;
-      WHILE v_lo < v_hi LOOP
-        v_mid := (v_lo + v_hi) / 2;
-        IF v_keys[v_mid + 1] < p_x THEN v_lo := v_mid + 1; ELSE v_hi := v_mid; END IF;
-      END LOOP;
-    END IF;
+    v_lo := CASE WHEN p_x IS NULL THEN v_n ELSE aggregate_slot(v_keys, p_x) END;
     r_count := r_count + v_lo;
     IF p_with_sums THEN
       FOR v_k IN 1..v_lo * p_channels LOOP
@@ -96,7 +94,10 @@ $$;
 --> statement-breakpoint
 -- The item at 0-based position p_index of the tree under p_root (no row when out of range).
 CREATE FUNCTION aggregate_select(p_root bigint, p_index bigint, p_channels int)
-  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE AS $$
+  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE
+  -- Statements here take array parameters, for which Postgres would otherwise
+  -- plan every execution afresh; the generic plan (primary-key lookups) is the right one.
+  SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   v_node bigint := p_root;
   v_k bigint := p_index;
@@ -146,7 +147,10 @@ $$;
 --> statement-breakpoint
 -- Items of the subtree under p_node within [p_lo, p_hi) in order, at most p_limit of them.
 CREATE FUNCTION aggregate_scan_node(p_node bigint, p_lo bytea, p_hi bytea, p_limit int, p_desc boolean, p_channels int)
-  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE AS $$
+  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE
+  -- Statements here take array parameters, for which Postgres would otherwise
+  -- plan every execution afresh; the generic plan (primary-key lookups) is the right one.
+  SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   v_keys bytea[];
   v_sums bigint[];
@@ -267,115 +271,116 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
--- The write protocol's single locking round trip. For each tree (in the caller's
--- sorted order) it creates the tree when missing, locks the root (FOR SHARE when
--- the root is lazy and internal, else FOR UPDATE), locks the root children that
--- the op keys fall into FOR UPDATE in child order, and returns every node on the
--- paths from the root to the leaves of those keys. Nodes below a root child are
--- covered by that child's lock; see app/aggregate/README.md.
+-- Node keys for the client as one byte string (each key prefixed by its 4-byte
+-- length) and numbers as comma-separated text: decoding arrays of bytea and
+-- bigint on the client cost more than the locking call itself.
+CREATE FUNCTION aggregate_pack_keys(p_keys bytea[]) RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(string_agg(int4send(length(k)) || k, ''::bytea ORDER BY o), ''::bytea)
+  FROM unnest(p_keys) WITH ORDINALITY AS u(k, o)
+$$;
+--> statement-breakpoint
+-- The write protocol's single locking round trip, in a handful of set-based
+-- statements. For the trees given (sorted by the caller) it creates missing
+-- trees, locks the roots in that order (FOR SHARE when the root is lazy and
+-- internal, else FOR UPDATE; shared ones first), then the root children the op
+-- keys fall into FOR UPDATE in (tree, child) order, and returns every node on
+-- the paths from the roots to the leaves of those keys. Nodes below a root
+-- child are covered by that child's lock; see app/aggregate/README.md.
+-- A tree that gets at least one op per p_rebuild_factors[t] items is taken
+-- exclusively and returned whole: the caller rewrites it in one pass.
 CREATE FUNCTION aggregate_lock_paths(
   p_aggregates text[], p_namespaces text[], p_max_node_sizes int[], p_root_lazy boolean[], p_channels int[],
-  p_exclusive boolean[], p_op_trees int[], p_op_keys bytea[])
-  RETURNS TABLE (o_tree int, o_id bigint, o_keys bytea[], o_sums bigint[], o_children bigint[], o_count bigint,
-    o_totals bigint[], o_max_node_size int, o_root_lazy boolean, o_channels int, o_exclusive boolean)
-  LANGUAGE plpgsql VOLATILE AS $$
+  p_exclusive boolean[], p_rebuild_factors int[], p_op_trees int[], p_op_keys bytea[])
+  RETURNS TABLE (o_tree int, o_id bigint, o_keys bytea, o_sums text, o_children text, o_count bigint,
+    o_totals text, o_max_node_size int, o_root_lazy boolean, o_channels int, o_exclusive boolean, o_whole boolean)
+  LANGUAGE plpgsql VOLATILE
+  -- The planner cannot know that each path step is one row; without these it
+  -- hash-joins whole node tables where a few primary-key lookups do (and the
+  -- inflated costs would then switch JIT compilation on).
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off
+  SET plan_cache_mode = force_generic_plan
+  AS $$
 DECLARE
-  v_t int;
-  v_root bigint;
-  v_op int := 1;
-  v_op_end int;
-  v_ops int := coalesce(array_length(p_op_trees, 1), 0);
-  v_root_keys bytea[];
-  v_root_children bigint[];
-  v_child_slots int[];
-  v_slot int;
-  v_seen bigint[];
-  v_node bigint;
-  v_lo int;
-  v_hi int;
-  v_mid int;
-  v_leaf boolean;
+  v_roots bigint[];
+  v_exclusive boolean[];
+  v_max int[];
+  v_lazy boolean[];
+  v_channels int[];
+  v_whole boolean[];
 BEGIN
-  FOR v_t IN 1..coalesce(array_length(p_aggregates, 1), 0) LOOP
-    o_tree := v_t;
-    SELECT t.root_id, t.max_node_size, t.root_lazy, t.channels INTO v_root, o_max_node_size, o_root_lazy, o_channels
-      FROM aggregate_trees t WHERE t.aggregate = p_aggregates[v_t] AND t.namespace = p_namespaces[v_t];
-    IF NOT FOUND THEN
-      v_root := nextval('aggregate_nodes_id_seq');
+  IF EXISTS (SELECT 1 FROM unnest(p_aggregates, p_namespaces) AS w(a, n)
+             WHERE NOT EXISTS (SELECT 1 FROM aggregate_trees t WHERE t.aggregate = w.a AND t.namespace = w.n)) THEN
+    -- A concurrent creator of the same tree wins; this insert waits for it and then skips the row.
+    WITH created AS (
       INSERT INTO aggregate_trees (aggregate, namespace, root_id, max_node_size, root_lazy, channels)
-        VALUES (p_aggregates[v_t], p_namespaces[v_t], v_root, p_max_node_sizes[v_t], p_root_lazy[v_t], p_channels[v_t])
-        ON CONFLICT DO NOTHING;
-      IF FOUND THEN
-        INSERT INTO aggregate_nodes (id, aggregate, namespace, keys, sums, children, count, totals)
-          VALUES (v_root, p_aggregates[v_t], p_namespaces[v_t], '{}', '{}', NULL,
-            CASE WHEN p_root_lazy[v_t] THEN NULL ELSE 0 END,
-            CASE WHEN p_root_lazy[v_t] THEN NULL ELSE array_fill(0::bigint, ARRAY[p_channels[v_t]]) END);
-      END IF;
-      SELECT t.root_id, t.max_node_size, t.root_lazy, t.channels INTO v_root, o_max_node_size, o_root_lazy, o_channels
-        FROM aggregate_trees t WHERE t.aggregate = p_aggregates[v_t] AND t.namespace = p_namespaces[v_t];
-    END IF;
+      SELECT w.a, w.n, nextval('aggregate_nodes_id_seq'), w.m, w.l, w.c
+        FROM unnest(p_aggregates, p_namespaces, p_max_node_sizes, p_root_lazy, p_channels) WITH ORDINALITY AS w(a, n, m, l, c, ord)
+        WHERE NOT EXISTS (SELECT 1 FROM aggregate_trees t WHERE t.aggregate = w.a AND t.namespace = w.n)
+        ORDER BY w.ord
+      ON CONFLICT DO NOTHING
+      RETURNING aggregate, namespace, root_id, root_lazy, channels)
+    INSERT INTO aggregate_nodes (id, aggregate, namespace, keys, sums, children, count, totals)
+    SELECT c.root_id, c.aggregate, c.namespace, '{}', '{}', NULL, CASE WHEN c.root_lazy THEN NULL ELSE 0 END,
+      CASE WHEN c.root_lazy THEN NULL ELSE array_fill(0::bigint, ARRAY[c.channels]) END
+    FROM created c;
+  END IF;
 
-    o_exclusive := NOT o_root_lazy OR p_exclusive[v_t];
-    IF NOT o_exclusive THEN
-      -- Every write to a leaf root changes the root: take it exclusively from the start.
-      SELECT n.children IS NULL INTO v_leaf FROM aggregate_nodes n WHERE n.id = v_root;
-      o_exclusive := v_leaf;
-    END IF;
-    IF o_exclusive THEN
-      SELECT n.id, n.keys, n.sums, n.children, n.count, n.totals
-        INTO o_id, o_keys, o_sums, o_children, o_count, o_totals FROM aggregate_nodes n WHERE n.id = v_root FOR UPDATE;
-    ELSE
-      SELECT n.id, n.keys, n.sums, n.children, n.count, n.totals
-        INTO o_id, o_keys, o_sums, o_children, o_count, o_totals FROM aggregate_nodes n WHERE n.id = v_root FOR SHARE;
-    END IF;
-    RETURN NEXT;
-    v_root_keys := o_keys;
-    v_root_children := o_children;
-    o_max_node_size := NULL;
-    o_root_lazy := NULL;
-    o_channels := NULL;
+  -- Every write to a leaf root changes the root, so such roots are taken exclusively from the start.
+  -- Totals are read before locking: they only steer the choice of a rewrite.
+  SELECT array_agg(q.root_id), array_agg(q.max_node_size), array_agg(q.root_lazy), array_agg(q.channels),
+         array_agg(q.whole), array_agg(NOT q.root_lazy OR q.x OR q.leaf OR q.whole)
+    INTO v_roots, v_max, v_lazy, v_channels, v_whole, v_exclusive
+    FROM (
+      SELECT w.x, t.root_id, t.max_node_size, t.root_lazy, t.channels, r.leaf,
+        w.f > 0 AND coalesce(o.ops, 0) > 1 AND coalesce(o.ops, 0) * w.f >= r.total AS whole
+      FROM unnest(p_aggregates, p_namespaces, p_exclusive, p_rebuild_factors) WITH ORDINALITY AS w(a, n, x, f, ord)
+      JOIN aggregate_trees t ON t.aggregate = w.a AND t.namespace = w.n
+      LEFT JOIN (SELECT ot AS tree, count(*) AS ops FROM unnest(p_op_trees) AS ot GROUP BY ot) o ON o.tree = w.ord
+      CROSS JOIN LATERAL (
+        SELECT n.children IS NULL AS leaf, coalesce(n.count, cardinality(n.keys)
+          + (SELECT coalesce(sum(c.count), 0) FROM aggregate_nodes c WHERE c.id = ANY (n.children)))::bigint AS total
+        FROM aggregate_nodes n WHERE n.id = t.root_id OFFSET 0) r
+      ORDER BY w.ord
+    ) q;
 
-    v_op_end := v_op;
-    WHILE v_op_end <= v_ops AND p_op_trees[v_op_end] = v_t LOOP v_op_end := v_op_end + 1; END LOOP;
-    IF v_root_children IS NOT NULL AND v_op_end > v_op THEN
-      v_child_slots := '{}';
-      FOR v_mid IN v_op..v_op_end - 1 LOOP
-        v_lo := 0;
-        v_hi := coalesce(array_length(v_root_keys, 1), 0);
-        WHILE v_lo < v_hi LOOP
-          v_slot := (v_lo + v_hi) / 2;
-          IF v_root_keys[v_slot + 1] < p_op_keys[v_mid] THEN v_lo := v_slot + 1; ELSE v_hi := v_slot; END IF;
-        END LOOP;
-        v_child_slots := v_child_slots || (v_lo + 1);
-      END LOOP;
-      v_seen := ARRAY[v_root];
-      FOR v_slot IN SELECT DISTINCT s FROM unnest(v_child_slots) s ORDER BY s LOOP
-        IF NOT o_exclusive THEN
-          PERFORM 1 FROM aggregate_nodes n WHERE n.id = v_root_children[v_slot] FOR UPDATE;
-        END IF;
-      END LOOP;
-      FOR v_mid IN v_op..v_op_end - 1 LOOP
-        v_node := v_root_children[v_child_slots[v_mid - v_op + 1]];
-        LOOP
-          SELECT n.id, n.keys, n.sums, n.children, n.count, n.totals
-            INTO o_id, o_keys, o_sums, o_children, o_count, o_totals FROM aggregate_nodes n WHERE n.id = v_node;
-          IF NOT (v_node = ANY (v_seen)) THEN
-            v_seen := v_seen || v_node;
-            RETURN NEXT;
-          END IF;
-          EXIT WHEN o_children IS NULL;
-          v_lo := 0;
-          v_hi := coalesce(array_length(o_keys, 1), 0);
-          WHILE v_lo < v_hi LOOP
-            v_slot := (v_lo + v_hi) / 2;
-            IF o_keys[v_slot + 1] < p_op_keys[v_mid] THEN v_lo := v_slot + 1; ELSE v_hi := v_slot; END IF;
-          END LOOP;
-          v_node := o_children[v_lo + 1];
-        END LOOP;
-      END LOOP;
-    END IF;
-    v_op := v_op_end;
-  END LOOP;
+  PERFORM 1 FROM unnest(v_roots, v_exclusive) WITH ORDINALITY AS r(id, x, ord) JOIN aggregate_nodes n ON n.id = r.id
+    WHERE NOT r.x ORDER BY r.ord FOR SHARE OF n;
+  PERFORM 1 FROM unnest(v_roots, v_exclusive) WITH ORDINALITY AS r(id, x, ord) JOIN aggregate_nodes n ON n.id = r.id
+    WHERE r.x ORDER BY r.ord FOR UPDATE OF n;
+  PERFORM 1 FROM (
+      SELECT DISTINCT o.tree, s.slot, n.children[s.slot] AS child
+      FROM unnest(p_op_trees, p_op_keys) AS o(tree, key)
+      JOIN aggregate_nodes n ON n.id = v_roots[o.tree]
+      CROSS JOIN LATERAL (SELECT aggregate_slot(n.keys, o.key) + 1 AS slot) s
+      WHERE NOT v_exclusive[o.tree] AND n.children IS NOT NULL) c
+    JOIN aggregate_nodes cn ON cn.id = c.child
+    ORDER BY c.tree, c.slot FOR UPDATE OF cn;
+
+  RETURN QUERY
+  WITH RECURSIVE walk(tree, key, node) AS (
+    SELECT o.tree, o.key, v_roots[o.tree] FROM unnest(p_op_trees, p_op_keys) AS o(tree, key) WHERE NOT v_whole[o.tree]
+    UNION ALL
+    SELECT w.tree, w.key, n.children[aggregate_slot(n.keys, w.key) + 1]
+    FROM walk w JOIN aggregate_nodes n ON n.id = w.node
+    WHERE n.children IS NOT NULL
+  ), visited AS (
+    SELECT DISTINCT w.tree, w.node FROM walk w
+    UNION
+    SELECT r.ord::int, r.id FROM unnest(v_roots) WITH ORDINALITY AS r(id, ord)
+    UNION
+    SELECT w.ord::int, n.id FROM unnest(p_aggregates, p_namespaces, v_whole) WITH ORDINALITY AS w(a, ns, whole, ord)
+      JOIN aggregate_nodes n ON n.aggregate = w.a AND n.namespace = w.ns
+      WHERE w.whole
+  )
+  SELECT v.tree, n.id, aggregate_pack_keys(n.keys), array_to_string(n.sums, ','), array_to_string(n.children, ','),
+    n.count, array_to_string(n.totals, ','),
+    CASE WHEN n.id = v_roots[v.tree] THEN v_max[v.tree] END,
+    CASE WHEN n.id = v_roots[v.tree] THEN v_lazy[v.tree] END,
+    CASE WHEN n.id = v_roots[v.tree] THEN v_channels[v.tree] END,
+    CASE WHEN n.id = v_roots[v.tree] THEN v_exclusive[v.tree] END,
+    CASE WHEN n.id = v_roots[v.tree] THEN v_whole[v.tree] END
+  FROM visited v JOIN aggregate_nodes n ON n.id = v.node
+  ORDER BY v.tree, n.id = v_roots[v.tree] DESC;
 END;
 $$;
 --> statement-breakpoint
@@ -387,5 +392,36 @@ BEGIN
   PERFORM 1 FROM aggregate_nodes n WHERE n.id = ANY (p_ids) ORDER BY n.id FOR UPDATE NOWAIT;
 EXCEPTION WHEN lock_not_available THEN
   RAISE EXCEPTION 'aggregate root is being written by another transaction' USING ERRCODE = 'serialization_failure';
+END;
+$$;
+--> statement-breakpoint
+-- Writes the nodes a batch changed: updates, inserts of new nodes and deletes of
+-- merged-away ones, in one call. Keys, sums, children and totals arrive as
+-- array literals, one per node; nodes whose items did not change (p_items
+-- false: only their subtree totals moved) get their totals written alone.
+CREATE FUNCTION aggregate_write_nodes(p_ids bigint[], p_aggregates text[], p_namespaces text[], p_keys text[],
+  p_sums text[], p_children text[], p_counts bigint[], p_totals text[], p_new boolean[], p_items boolean[],
+  p_deleted bigint[])
+  RETURNS void LANGUAGE plpgsql VOLATILE
+  SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off
+  SET plan_cache_mode = force_generic_plan
+  AS $$
+BEGIN
+  UPDATE aggregate_nodes n SET keys = i.keys::bytea[], sums = i.sums::bigint[], children = i.children::bigint[],
+    count = i.count, totals = i.totals::bigint[]
+  FROM unnest(p_ids, p_keys, p_sums, p_children, p_counts, p_totals, p_new, p_items)
+    AS i(id, keys, sums, children, count, totals, is_new, items)
+  WHERE NOT i.is_new AND i.items AND n.id = i.id;
+  UPDATE aggregate_nodes n SET count = i.count, totals = i.totals::bigint[]
+  FROM unnest(p_ids, p_counts, p_totals, p_new, p_items) AS i(id, count, totals, is_new, items)
+  WHERE NOT i.is_new AND NOT i.items AND n.id = i.id;
+  INSERT INTO aggregate_nodes (id, aggregate, namespace, keys, sums, children, count, totals)
+  SELECT i.id, i.aggregate, i.namespace, i.keys::bytea[], i.sums::bigint[], i.children::bigint[], i.count, i.totals::bigint[]
+  FROM unnest(p_ids, p_aggregates, p_namespaces, p_keys, p_sums, p_children, p_counts, p_totals, p_new)
+    AS i(id, aggregate, namespace, keys, sums, children, count, totals, is_new)
+  WHERE i.is_new;
+  IF cardinality(p_deleted) > 0 THEN
+    DELETE FROM aggregate_nodes WHERE id = ANY (p_deleted);
+  END IF;
 END;
 $$;

@@ -1,0 +1,243 @@
+/**
+ * Aggregate benchmark: `npm run bench:aggregate`.
+ *
+ * In a scratch database (BENCH_DATABASE_URL, default topicmatch_bench_aggregate,
+ * recreated each run): namespaces of 500, 10,000 and 1,000,000 items, each read
+ * timed as the median of many calls next to plain SQL over an indexed table
+ * holding the same rows; then a 50-namespace write batch (one student moving
+ * every topic of their ranking) with and without aggregate maintenance,
+ * counting round trips. Pass `--quick` to skip the 1M namespace.
+ */
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import { DirectAggregate, applyBatches, type Item, type WriteOp } from "../app/aggregate";
+import * as schema from "../drizzle/schema";
+import { maintenanceUrl, migrateDatabase, databaseName } from "../scripts/lib/database";
+
+const url = process.env.BENCH_DATABASE_URL ?? "postgres://root@127.0.0.1:5432/topicmatch_bench_aggregate";
+const quick = process.argv.includes("--quick");
+const SIZES = quick ? [500, 10_000] : [500, 10_000, 1_000_000];
+const TOPICS = 50;
+const TOPIC_SIZE = 500;
+const WRITE_RUNS = 60;
+
+let statements = 0;
+const client = postgres(url, { max: 1, onnotice: () => {}, debug: () => statements++ });
+const db = drizzle(client, { schema });
+
+async function median(runs: number, work: () => Promise<unknown>): Promise<number> {
+  await work();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await work();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function fmt(ms: number) {
+  return ms < 1 ? ms.toFixed(3) : ms < 100 ? ms.toFixed(2) : ms.toFixed(0);
+}
+
+function table(rows: string[][]) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(" | ")} |`;
+  console.log([line(rows[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)].join("\n"));
+}
+
+async function recreateDatabase() {
+  const admin = postgres(maintenanceUrl(url), { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS "${databaseName(url)}" WITH (FORCE)`);
+  await admin.end({ timeout: 5 });
+  await migrateDatabase(url);
+  await db.execute(sql`create table bench_rows (namespace text not null, position int not null, id text not null,
+    primary key (namespace, id))`);
+  await db.execute(sql`create index bench_rows_position_idx on bench_rows (namespace, position, id)`);
+}
+
+/** Rows with positions 1..n/2 (so about two items share each key), ids unique within the namespace. */
+async function fillNamespace(namespace: string, n: number): Promise<Item[]> {
+  await db.execute(sql`insert into bench_rows select ${namespace}, 1 + (g::bigint * 7919) % ${Math.ceil(n / 2)}, 'id' || lpad(g::text, 8, '0')
+    from generate_series(1, ${n}) g`);
+  // Settle the fresh rows first, so autovacuum does not compete with the build being timed.
+  await db.execute(sql`vacuum analyze bench_rows`);
+  const items: Item[] = [];
+  for (let g = 1; g <= n; g++) {
+    const position = 1 + ((g * 7919) % Math.ceil(n / 2));
+    items.push({ key: position, id: `id${String(g).padStart(8, "0")}`, sums: [position, position * position] });
+  }
+  items.sort((a, b) => (a.key as number) - (b.key as number) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return items;
+}
+
+async function readBenchmark() {
+  const rows: string[][] = [["items", "question", "aggregate ms", "plain SQL ms", "plain / aggregate"]];
+  const builds: string[] = [];
+  const agg = new DirectAggregate({ name: "bench", channels: 2 });
+  for (const n of SIZES) {
+    const namespace = `size-${n}`;
+    const items = await fillNamespace(namespace, n);
+    const start = performance.now();
+    await agg.buildFromSorted(db, namespace, items);
+    builds.push(`${n.toLocaleString("en")} items built in ${fmt(performance.now() - start)} ms`);
+    // Measure the steady state on both sides: hint bits set, statistics current.
+    await db.execute(sql`vacuum analyze aggregate_nodes`);
+    await db.execute(sql`vacuum analyze bench_rows`);
+    const runs = n >= 1_000_000 ? 200 : 400;
+    const plainRuns = n >= 1_000_000 ? 9 : n >= 10_000 ? 60 : 300;
+    const lo = Math.floor(n / 8);
+    const hi = Math.floor((3 * n) / 8);
+    const probe = Math.floor((3 * n) / 8);
+    const questions: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
+      ["count", () => agg.count(db, { namespace }), () => db.execute(sql`select count(*) from bench_rows where namespace = ${namespace}`)],
+      [
+        "sum (2 channels)",
+        () => agg.sum(db, { namespace }),
+        () => db.execute(sql`select sum(position), sum(position::bigint * position) from bench_rows where namespace = ${namespace}`),
+      ],
+      [
+        "at(median)",
+        () => agg.at(db, { namespace, offset: Math.floor(n / 2) }),
+        () =>
+          db.execute(sql`select position, id from bench_rows where namespace = ${namespace}
+            order by position, id offset ${Math.floor(n / 2)} limit 1`),
+      ],
+      [
+        "indexOf(key)",
+        () => agg.indexOf(db, { namespace, key: probe }),
+        () => db.execute(sql`select count(*) from bench_rows where namespace = ${namespace} and position < ${probe}`),
+      ],
+      [
+        "bounded count",
+        () =>
+          agg.count(db, {
+            namespace,
+            bounds: { lower: { key: lo, inclusive: true }, upper: { key: hi, inclusive: false } },
+          }),
+        () =>
+          db.execute(sql`select count(*) from bench_rows where namespace = ${namespace} and position >= ${lo} and position < ${hi}`),
+      ],
+    ];
+    for (const [question, viaAggregate, viaSql] of questions) {
+      const aggregateMs = await median(runs, viaAggregate);
+      const plainMs = await median(plainRuns, viaSql);
+      rows.push([n.toLocaleString("en"), question, fmt(aggregateMs), fmt(plainMs), `${(plainMs / aggregateMs).toFixed(1)}x`]);
+    }
+  }
+  console.log(builds.join("\n"));
+  table(rows);
+}
+
+function shuffled(count: number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i + 1);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/**
+ * One student reorders all 50 topics they ranked: 50 ranking rows change
+ * position; maintenance moves the student in 50 per-topic trees (key position,
+ * sums position and position²) and rewrites their own tree (key [position, topic]).
+ */
+async function writeBenchmark() {
+  await db.execute(sql`create table bench_rankings (student text not null, topic text not null, position int not null,
+    primary key (student, topic))`);
+  await db.execute(sql`create index bench_rankings_topic_idx on bench_rankings (topic, position)`);
+  await db.execute(sql`create index bench_rankings_student_idx on bench_rankings (student, position)`);
+  const rows: string[][] = [["write batch", "maxNodeSize", "statements / batch", "median ms", "vs plain"]];
+  let plainMs = 0;
+  for (const maxNodeSize of [0, 16, 32, 64]) {
+    const byTopic = new DirectAggregate({ name: `byTopic${maxNodeSize}`, channels: 2, maxNodeSize: maxNodeSize || 16 });
+    const byStudent = new DirectAggregate({ name: `byStudent${maxNodeSize}`, maxNodeSize: maxNodeSize || 16 });
+    await db.execute(sql`truncate bench_rankings`);
+    // Topics already ranked by 499 other students each, with positions spread over 1..50.
+    await db.execute(sql`insert into bench_rankings select 'other' || s, 'topic' || t, 1 + (s * 31 + t) % 50
+      from generate_series(1, ${TOPIC_SIZE - 1}) s, generate_series(1, ${TOPICS}) t`);
+    const start = shuffled(TOPICS);
+    await db.execute(sql`insert into bench_rankings select 'me', 'topic' || t, (${sql.param(start)}::int[])[t]
+      from generate_series(1, ${TOPICS}) t`);
+    await db.execute(sql`vacuum analyze bench_rankings`);
+    if (maxNodeSize > 0) {
+      for (let t = 1; t <= TOPICS; t++) {
+        const rowsOfTopic = await db.execute<{ student: string; position: number }>(
+          sql`select student, position from bench_rankings where topic = ${`topic${t}`} order by position, student`,
+        );
+        await byTopic.buildFromSorted(
+          db,
+          `topic${t}`,
+          rowsOfTopic.map((r) => ({ key: r.position, id: r.student, sums: [r.position, r.position ** 2] })),
+        );
+      }
+      const mine = start.map((position, i) => ({ key: [position, `topic${i + 1}`], id: `topic${i + 1}`, sums: [position] }));
+      mine.sort((a, b) => (a.key[0] as number) - (b.key[0] as number));
+      await byStudent.buildFromSorted(db, "me", mine);
+      await db.execute(sql`vacuum analyze aggregate_nodes`);
+    }
+    let current = start;
+    let statementCount = 0;
+    const ms = await median(WRITE_RUNS, async () => {
+      const next = shuffled(TOPICS);
+      const before = statements;
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`update bench_rankings r set position = v.position
+          from unnest(${sql.param(next)}::int[]) with ordinality as v(position, t)
+          where r.student = 'me' and r.topic = 'topic' || v.t`);
+        if (maxNodeSize > 0) {
+          const topicOps: WriteOp[] = [];
+          const studentOps: WriteOp[] = [];
+          for (let t = 0; t < TOPICS; t++) {
+            const topic = `topic${t + 1}`;
+            topicOps.push({ op: "delete", namespace: topic, key: current[t], id: "me" });
+            topicOps.push({ op: "insert", namespace: topic, key: next[t], id: "me", sums: [next[t], next[t] ** 2] });
+            studentOps.push({ op: "delete", namespace: "me", key: [current[t], topic], id: topic });
+          }
+          for (let t = 0; t < TOPICS; t++) {
+            const topic = `topic${t + 1}`;
+            studentOps.push({ op: "insert", namespace: "me", key: [next[t], topic], id: topic, sums: [next[t]] });
+          }
+          await applyBatches(tx, [
+            { aggregate: byTopic, ops: topicOps },
+            { aggregate: byStudent, ops: studentOps },
+          ]);
+        }
+      });
+      statementCount = statements - before;
+      current = next;
+    });
+    if (maxNodeSize === 0) plainMs = ms;
+    rows.push([
+      maxNodeSize === 0 ? "plain rows only" : "rows + both aggregates",
+      maxNodeSize === 0 ? "-" : String(maxNodeSize),
+      String(statementCount),
+      fmt(ms),
+      maxNodeSize === 0 ? "1.00x" : `${(ms / plainMs).toFixed(2)}x`,
+    ]);
+    if (maxNodeSize > 0) {
+      for (let t = 1; t <= 3; t++) {
+        const report = await byTopic.validate(db, `topic${t}`);
+        if (!report.ok || report.count !== TOPIC_SIZE) throw new Error(`bench tree topic${t} is invalid: ${report.problems[0]}`);
+      }
+    }
+  }
+  table(rows);
+}
+
+async function main() {
+  await recreateDatabase();
+  console.log(`aggregate benchmark on ${databaseName(url)} (statements counted include BEGIN/COMMIT)`);
+  await readBenchmark();
+  await writeBenchmark();
+  await client.end({ timeout: 5 });
+}
+
+main().catch(async (error) => {
+  console.error(error);
+  await client.end({ timeout: 5 });
+  process.exit(1);
+});
