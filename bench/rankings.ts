@@ -104,6 +104,11 @@ async function makePeriod(title: string) {
   });
 }
 
+async function settleAll(work: Promise<unknown>[]) {
+  const failed = (await Promise.allSettled(work)).find((result) => result.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
 type Send = (
   student: Student,
   periodId: string,
@@ -127,7 +132,7 @@ async function runWorkload(
     student.order = [];
     student.version = 0;
   }
-  await Promise.all(
+  await settleAll(
     students.map(async (student) => {
       const full = shuffled(topicIds, next);
       const result = await send(student, periodId, diffOrders([], full));
@@ -149,7 +154,8 @@ async function runWorkload(
     }
   };
   const started = performance.now();
-  if (concurrent) await Promise.all(students.map(runStudent));
+  // allSettled: on a failure every student's transaction ends before the pool is closed.
+  if (concurrent) await settleAll(students.map(runStudent));
   else for (const [index, student] of students.entries()) await runStudent(student, index);
   return {
     name,

@@ -13,6 +13,13 @@ import {
   type RankingUpdate,
 } from "./ranking";
 
+/**
+ * Every save writes the shared per-topic trees, so when many students save at
+ * once a save can lose the race for a tree root many times in a row; it keeps
+ * retrying (about six seconds in all) rather than fail a save the student made.
+ */
+const SAVE_ATTEMPTS = 40;
+
 export type RankingResult = {
   /** Topic ids, most preferred first. */
   order: string[];
@@ -255,7 +262,7 @@ export async function applyRankingBatch({
       maintainAggregates,
       ...applied,
     });
-  }, { stats });
+  }, { stats, maxAttempts: SAVE_ATTEMPTS });
 }
 
 async function replayedResult(
@@ -411,7 +418,7 @@ export async function undoLastBatch({
       changes,
       undoes: last.batchId,
     });
-  });
+  }, { maxAttempts: SAVE_ATTEMPTS });
 }
 
 function undoableBatches(studentId: string, periodId: string) {
