@@ -114,9 +114,13 @@ describe("ranking topics in the browser", () => {
 
     // dnd-kit's own keyboard dragging: Space picks up, arrows move, Space drops.
     await page.getByRole("button", { name: `Reorder ${withAdded[3]}, position 4 of ${withAdded.length}` }).focus();
+    // Each key waits for dnd-kit's announcement, so no key lands before the list has measured itself.
     await page.keyboard.press("Space");
+    await page.getByText(`${withAdded[3]} is over position 4.`).waitFor({ state: "attached" });
     await page.keyboard.press("ArrowUp");
+    await page.getByText(`${withAdded[3]} is over position 3.`).waitFor({ state: "attached" });
     await page.keyboard.press("ArrowUp");
+    await page.getByText(`${withAdded[3]} is over position 2.`).waitFor({ state: "attached" });
     await page.keyboard.press("Space");
     const dragged = [withAdded[0], withAdded[3], withAdded[1], withAdded[2], ...withAdded.slice(4)];
     await expect.poll(() => rankedTitles(page)).toEqual(dragged);
