@@ -13,6 +13,13 @@ import {
   type RankingUpdate,
 } from "./ranking";
 
+/**
+ * Every save writes the shared per-topic trees, so when many students save at
+ * once a save can lose the race for a tree root many times in a row; it keeps
+ * retrying (about six seconds in all) rather than fail a save the student made.
+ */
+const SAVE_ATTEMPTS = 40;
+
 export type RankingResult = {
   /** Topic ids, most preferred first. */
   order: string[];
@@ -178,8 +185,9 @@ function writeChanges(
 /**
  * Applies one batch of a student's ranking updates in one transaction: checks
  * the period is open, the batch is made against the current version, every
- * topic belongs to the period and the result is a ranking; writes the rows
- * and the event. A batch id seen before answers its stored result.
+ * topic belongs to the period and the result is a ranking; writes the rows,
+ * both ranking aggregates and the event. A batch id seen before answers its
+ * stored result, even after the period closed.
  */
 export async function applyRankingBatch({
   db,
@@ -254,7 +262,7 @@ export async function applyRankingBatch({
       maintainAggregates,
       ...applied,
     });
-  }, { stats });
+  }, { stats, maxAttempts: SAVE_ATTEMPTS });
 }
 
 async function replayedResult(
@@ -312,12 +320,6 @@ async function commitChanges(
     position === null ? [] : [{ studentId, topicId, periodId, position }];
   await Promise.all([
     ...writeChanges(tx, { studentId, periodId, sessionId, changes }),
-    maintainAggregates
-      ? maintainRankingAggregates(tx, {
-          before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
-          after: changes.flatMap((change) => row(change.topicId, change.newPos)),
-        })
-      : undefined,
     tx
       .update(rankingStates)
       .set({ version: nextVersion })
@@ -342,6 +344,17 @@ async function commitChanges(
         }),
     ...(kind === "undo" ? [tx.update(rankingBatches).set({ undoneBy: batchId }).where(eq(rankingBatches.batchId, undoes!))] : []),
   ]);
+  // The aggregates go last and alone. Last, because their node locks are the
+  // ones other students wait for, so they are held only until the commit right
+  // after. Alone, because they may fail with a serialization failure (a
+  // contended root) that withTransaction retries, and statements pipelined
+  // behind it would fail too, with errors that are not retryable.
+  if (maintainAggregates) {
+    await maintainRankingAggregates(tx, {
+      before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
+      after: changes.flatMap((change) => row(change.topicId, change.newPos)),
+    });
+  }
   return { order, version: nextVersion, changes, affectedTopicIds: affectedTopicIds(changes), replayed: false };
 }
 
@@ -405,7 +418,7 @@ export async function undoLastBatch({
       changes,
       undoes: last.batchId,
     });
-  });
+  }, { maxAttempts: SAVE_ATTEMPTS });
 }
 
 function undoableBatches(studentId: string, periodId: string) {

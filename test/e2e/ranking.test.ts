@@ -1,16 +1,20 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getDb } from "~/db.server";
-import { DEMO_STUDENT_PASSWORD, demoStudentEmail, seedAgh } from "~/models/seed.server";
+import { getDb, withTransaction } from "~/db.server";
+import { closePeriod } from "~/models/period.server";
+import { AGH_PERIOD_TITLE, DEMO_STUDENT_PASSWORD, demoStudentEmail, seedAgh } from "~/models/seed.server";
 import { startWebServer, type RunningProcess } from "../support/app-server";
 import { launchBrowser } from "../support/browser";
 import { loadAgh } from "../support/factories";
 
 let server: RunningProcess;
 let browser: Browser;
+let periodId: string;
 
 beforeAll(async () => {
-  await seedAgh({ db: getDb(), soc: loadAgh() });
+  ({
+    period: { periodId },
+  } = await seedAgh({ db: getDb(), soc: loadAgh() }));
   [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
 });
 
@@ -56,7 +60,7 @@ async function reloaded(page: Page): Promise<string[]> {
 }
 
 describe("ranking topics in the browser", () => {
-  it("drags a topic to the top, saves it and keeps the order after a reload", async () => {
+  it("drags a topic to the top, saves it, keeps the order after a reload, and undoes it", async () => {
     const { context, page } = await signIn(1);
     const before = await rankedTitles(page);
     expect(before.length).toBeGreaterThan(3);
@@ -72,6 +76,11 @@ describe("ranking topics in the browser", () => {
     await expect.poll(() => rankedTitles(page)).toEqual(expected);
     await waitForStatus(page, "saved");
     expect(await reloaded(page)).toEqual(expected);
+
+    await page.getByRole("button", { name: /Undo last change/ }).click();
+    await expect.poll(() => rankedTitles(page)).toEqual(before);
+    await waitForStatus(page, "saved");
+    expect(await reloaded(page)).toEqual(before);
     await context.close();
   });
 
@@ -105,9 +114,13 @@ describe("ranking topics in the browser", () => {
 
     // dnd-kit's own keyboard dragging: Space picks up, arrows move, Space drops.
     await page.getByRole("button", { name: `Reorder ${withAdded[3]}, position 4 of ${withAdded.length}` }).focus();
+    // Each key waits for dnd-kit's announcement, so no key lands before the list has measured itself.
     await page.keyboard.press("Space");
+    await page.getByText(`${withAdded[3]} is over position 4.`).waitFor({ state: "attached" });
     await page.keyboard.press("ArrowUp");
+    await page.getByText(`${withAdded[3]} is over position 3.`).waitFor({ state: "attached" });
     await page.keyboard.press("ArrowUp");
+    await page.getByText(`${withAdded[3]} is over position 2.`).waitFor({ state: "attached" });
     await page.keyboard.press("Space");
     const dragged = [withAdded[0], withAdded[3], withAdded[1], withAdded[2], ...withAdded.slice(4)];
     await expect.poll(() => rankedTitles(page)).toEqual(dragged);
@@ -126,11 +139,39 @@ describe("ranking topics in the browser", () => {
     await waitForStatus(page, "failed");
     expect(await page.getByTestId("save-status").textContent()).toMatch(/Failed.*network.*Retry/);
     expect(await rankedTitles(page)).toEqual(expected);
+    // Leaving now would lose the change: the page asks first.
+    const dialog = new Promise<string>((resolve) =>
+      page.once("dialog", (shown) => {
+        resolve(shown.type());
+        void shown.dismiss();
+      }),
+    );
+    await page.close({ runBeforeUnload: true });
+    expect(await dialog).toBe("beforeunload");
+    expect(page.isClosed()).toBe(false);
     await page.unroute("**/student/ranking");
     await page.getByRole("button", { name: "Retry" }).click();
     await waitForStatus(page, "saved");
     expect(await rankedTitles(page)).toEqual(expected);
     expect(await reloaded(page)).toEqual(expected);
+    await context.close();
+  });
+
+  it("keeps an unsaved change through closing the tab and saves it when the page is opened again", async () => {
+    const { context, page } = await signIn(6);
+    const before = await rankedTitles(page);
+    await page.route("**/student/ranking", (route) => route.abort("internetdisconnected"));
+    await page.getByRole("button", { name: `Move to top: ${before.at(-1)}` }).click();
+    await waitForStatus(page, "failed");
+    await page.close();
+
+    const again = await context.newPage();
+    await again.goto(`${server.url}/student`);
+    await waitForHydration(again);
+    const expected = [before.at(-1)!, ...before.slice(0, -1)];
+    expect(await rankedTitles(again)).toEqual(expected);
+    await waitForStatus(again, "saved");
+    expect(await reloaded(again)).toEqual(expected);
     await context.close();
   });
 
@@ -150,6 +191,28 @@ describe("ranking topics in the browser", () => {
     expect(await rankedTitles(second)).toEqual(savedByFirst);
     await waitForStatus(second, "saved");
     expect(await reloaded(second)).toEqual(savedByFirst);
+    await context.close();
+  });
+
+  // Last: it closes the period for every other test.
+  it("says so and stops editing when the period closes under an open page, and shows a read-only notice after", async () => {
+    const { context, page } = await signIn(5);
+    const before = await rankedTitles(page);
+    await withTransaction(getDb(), (tx) =>
+      closePeriod({ tx, periodId, actor: { actorId: null, actorType: "system", sessionId: "e2e" } }),
+    );
+    await page.getByRole("button", { name: `Move to top: ${before[1]}` }).click();
+    await waitForStatus(page, "failed");
+    expect(await page.getByTestId("save-status").textContent()).toMatch(/closed; rankings can no longer be changed/);
+    await page.getByTestId("read-only-notice").waitFor();
+    expect(await rankedTitles(page)).toEqual(before);
+    expect(await page.getByTestId("drag-handle").count()).toBe(0);
+
+    await page.reload();
+    await page.getByRole("heading", { name: AGH_PERIOD_TITLE }).waitFor();
+    expect(await page.getByTestId("read-only-notice").textContent()).toMatch(/closed/);
+    expect(await rankedTitles(page)).toEqual(before);
+    expect(await page.getByRole("button", { name: /Move to top/ }).count()).toBe(0);
     await context.close();
   });
 });

@@ -50,6 +50,8 @@ export function RankingList({
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
   const title = (topicId: string | number) => topics.get(String(topicId))?.title ?? "topic";
+  // An order restored from an old draft may name a topic this page does not know; the server refuses it.
+  const shown = order.filter((topicId) => topics.has(topicId));
   const unranked = [...topics.values()].filter((topic) => !order.includes(topic.id));
 
   useEffect(() => {
@@ -128,12 +130,12 @@ export function RankingList({
           >
             <SortableContext items={order} strategy={verticalListSortingStrategy} disabled={readOnly}>
               <ol className="mt-3 space-y-2" data-testid="my-ranking">
-                {order.map((topicId, index) => (
+                {shown.map((topicId, index) => (
                   <RankedTopic
                     key={topicId}
                     topic={topics.get(topicId)!}
                     position={index + 1}
-                    total={order.length}
+                    total={shown.length}
                     readOnly={readOnly}
                     renderTopicExtra={renderTopicExtra}
                     onMove={(to, focusKey) => apply({ topicId, to }, focusKey)}

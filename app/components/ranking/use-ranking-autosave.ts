@@ -22,6 +22,33 @@ function sameOrder(a: readonly string[], b: readonly string[]) {
 }
 
 /**
+ * Unsaved orders also go to localStorage, so closing the tab or a crash while
+ * offline loses nothing: the next page load resends them, but only when the
+ * saved ranking is still the version they were made against (otherwise the
+ * server already has them, or another tab has moved on).
+ */
+type StoredDraft = { baseVersion: number; order: string[] };
+const draftKey = (periodId: string) => `topicmatch:ranking-draft:${periodId}`;
+
+function storeDraft(periodId: string, draft: StoredDraft | null) {
+  try {
+    if (draft) localStorage.setItem(draftKey(periodId), JSON.stringify(draft));
+    else localStorage.removeItem(draftKey(periodId));
+  } catch {
+    // Storage may be full or disabled; the draft then lives in memory only.
+  }
+}
+
+function loadDraft(periodId: string): StoredDraft | null {
+  try {
+    const draft = JSON.parse(localStorage.getItem(draftKey(periodId)) ?? "null") as StoredDraft | null;
+    return draft && Array.isArray(draft.order) && typeof draft.baseVersion === "number" ? draft : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The page's copy of the student's ranking and its autosave. Changes show at
  * once; changes within AUTOSAVE_DELAY_MS go to the server as one batch. A batch
  * that fails is kept and resent with the same batch id (the server applies it
@@ -140,10 +167,12 @@ export function useRankingAutosave({
     }
     retryDelay.current = FIRST_RETRY_MS;
     if (outcome === "rejected") {
+      storeDraft(periodId, null);
       setStatus("failed");
       return;
     }
     if (!sameOrder(latest.current, saved.current.order)) return flush();
+    storeDraft(periodId, null);
     setStatus("saved");
   }, [adopt, endpoint, periodId]);
 
@@ -151,13 +180,23 @@ export function useRankingAutosave({
     (next: string[]) => {
       latest.current = next;
       setOrder(next);
+      storeDraft(periodId, { baseVersion: saved.current.version, order: next });
       setConflict(null);
       setStatus((current) => (current === "failed" || current === "saving" ? current : "unsaved"));
       clearTimeout(debounce.current);
       debounce.current = setTimeout(() => void flush(), AUTOSAVE_DELAY_MS);
     },
-    [flush],
+    [flush, periodId],
   );
+
+  useEffect(() => {
+    const draft = loadDraft(periodId);
+    if (!draft) return;
+    if (draft.baseVersion === saved.current.version && !sameOrder(draft.order, saved.current.order)) change(draft.order);
+    else storeDraft(periodId, null);
+    // Once, on the first render: later drafts are this page's own.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   const undo = useCallback(() => {
     if (pending.current || sending.current || !sameOrder(latest.current, saved.current.order)) return;
