@@ -16,7 +16,8 @@ function timeLabel(iso: string, spanMs: number): string {
     spanMs > 86_400_000
       ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }
       : { hour: "2-digit", minute: "2-digit" };
-  return date.toLocaleString(undefined, options);
+  // One fixed locale and zone, like the rest of the console: the server and the browser render the same text.
+  return date.toLocaleString("en-GB", { ...options, timeZone: "UTC" });
 }
 
 /**
@@ -73,7 +74,7 @@ export function TrendChart({
               }
               tick={{ fontSize: 12, fill: "#475569" }}
               label={{
-                value: "Time",
+                value: "Time (UTC)",
                 position: "insideBottom",
                 offset: -12,
                 fontSize: 12,
@@ -91,7 +92,7 @@ export function TrendChart({
             />
             <Tooltip
               labelFormatter={(value) =>
-                new Date(Number(value)).toLocaleString()
+                new Date(Number(value)).toUTCString()
               }
               formatter={(value) => [
                 Number(value).toFixed(2),
