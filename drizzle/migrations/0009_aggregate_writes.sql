@@ -63,10 +63,17 @@ BEGIN
       ORDER BY w.ord
     ) q;
 
-  PERFORM 1 FROM unnest(v_roots, v_exclusive) WITH ORDINALITY AS r(id, x, ord) JOIN aggregate_nodes n ON n.id = r.id
-    WHERE NOT r.x ORDER BY r.ord FOR SHARE OF n;
-  PERFORM 1 FROM unnest(v_roots, v_exclusive) WITH ORDINALITY AS r(id, x, ord) JOIN aggregate_nodes n ON n.id = r.id
-    WHERE r.x ORDER BY r.ord FOR UPDATE OF n;
+  -- One pass in tree order, each root with its own strength. Whether a root is
+  -- taken shared or exclusively differs between transactions (leaf roots,
+  -- rewrites, the exclusive hint), so locking all shared roots before all
+  -- exclusive ones would let two batches wait on each other in a cycle.
+  FOR i IN 1 .. coalesce(cardinality(v_roots), 0) LOOP
+    IF v_exclusive[i] THEN
+      PERFORM 1 FROM aggregate_nodes n WHERE n.id = v_roots[i] FOR UPDATE;
+    ELSE
+      PERFORM 1 FROM aggregate_nodes n WHERE n.id = v_roots[i] FOR SHARE;
+    END IF;
+  END LOOP;
   PERFORM 1 FROM (
       SELECT DISTINCT o.tree, s.slot, n.children[s.slot] AS child
       FROM unnest(p_op_trees, p_op_keys) AS o(tree, key)
