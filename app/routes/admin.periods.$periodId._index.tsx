@@ -6,8 +6,7 @@ import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
 import { getParticipationCounts } from "~/models/participation.server";
 import { closePeriod, listTopics, openPeriod } from "~/models/period.server";
-import { requireAdmin } from "~/session.server";
-import { adminActor, requirePeriod, runPeriodCommand } from "~/utils/admin.server";
+import { adminActor, requireAdminPeriod, runPeriodCommand } from "~/utils/admin.server";
 import { parseForm } from "~/utils/forms";
 
 const TransitionSchema = z.object({ intent: z.enum(["open", "close"], "Choose open or close.") });
@@ -15,8 +14,7 @@ const TransitionSchema = z.object({ intent: z.enum(["open", "close"], "Choose op
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.period.title ?? "Period"} · TopicMatch` }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const db = getDb();
   const [topics, participation] = await Promise.all([
     listTopics({ db, periodId: period.id }),
@@ -27,8 +25,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  const admin = await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { admin, period } = await requireAdminPeriod(request, params.periodId);
   const parsed = parseForm(TransitionSchema, await request.formData());
   if (!parsed.ok) return data({ error: parsed.errors.intent, done: null }, { status: 400 });
   const actor = adminActor(admin);

@@ -6,8 +6,7 @@ import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { getDb } from "~/db.server";
 import { parseTopicsCsv, type TopicCsvRow } from "~/models/csv-import";
 import { createTopics, listTopics } from "~/models/period.server";
-import { requireAdmin } from "~/session.server";
-import { adminActor, requirePeriod, runPeriodCommand } from "~/utils/admin.server";
+import { adminActor, requireAdminPeriod, runPeriodCommand } from "~/utils/admin.server";
 import { readCsvUpload } from "~/utils/csv-upload.server";
 import { parseForm } from "~/utils/forms";
 
@@ -18,14 +17,12 @@ type ActionData = CsvImportReply<{ line: number; value: TopicCsvRow }>;
 export const meta: MetaFunction = () => [{ title: "Import topics · TopicMatch" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   return { period: { id: period.id, title: period.title, status: period.status } };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  const admin = await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { admin, period } = await requireAdminPeriod(request, params.periodId);
   const formData = await request.formData();
   const intent = parseForm(IntentSchema, formData);
   const reply = (body: Partial<ActionData>, status: number) =>
