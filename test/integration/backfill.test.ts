@@ -13,10 +13,11 @@ import { verifyAggregates } from "~/models/consistency.server";
 import { closePeriod } from "~/models/period.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { ensureStudents } from "~/models/seed.server";
-import { closeQueues, enqueue } from "~/queues.server";
+import { enqueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { startWorkers } from "../../jobs/workers";
 import { loadAgh, makeOpenPeriod } from "../support/factories";
+import { releaseQueues } from "../support/queues";
 
 const run = promisify(execFile);
 
@@ -285,11 +286,7 @@ describe("the backfillPreferences job", () => {
   afterAll(async () => {
     await running.close();
     await queueEvents.close();
-    const redis = createRedis("worker");
-    const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-    await closeQueues();
+    await releaseQueues();
   });
 
   it("runs in the real worker, reports progress to BullMQ and returns the report", async () => {

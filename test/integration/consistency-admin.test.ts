@@ -3,20 +3,14 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { consistencyRuns, rankings } from "../../drizzle/schema";
 import { getDb } from "~/db.server";
-import { getEnv } from "~/env.server";
 import { applyRankingBatch } from "~/models/ranking.server";
-import { closeQueues } from "~/queues.server";
-import { createRedis } from "~/redis.server";
 import { action } from "~/routes/admin.queues";
 import { makeOpenPeriod, makeUser } from "../support/factories";
 import { postRequest, respond, sessionCookie } from "../support/routes";
+import { releaseQueues } from "../support/queues";
 
 afterAll(async () => {
-  await closeQueues();
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await releaseQueues();
 });
 
 type Summary = { consistency: { runId: number; before: string[]; repaired: string[]; after: string[] } | null; error: string | null };

@@ -18,10 +18,11 @@ import {
 } from "~/models/consistency.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { ensureStudents } from "~/models/seed.server";
-import { closeQueues, enqueue, getQueue } from "~/queues.server";
+import { enqueue, getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { startWorkers } from "../../jobs/workers";
 import { makeOpenPeriod } from "../support/factories";
+import { releaseQueues } from "../support/queues";
 
 const run = promisify(execFile);
 
@@ -298,11 +299,7 @@ describe("the checkConsistency job", () => {
   afterAll(async () => {
     await running.close();
     await queueEvents.close();
-    const redis = createRedis("worker");
-    const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-    await closeQueues();
+    await releaseQueues();
   });
 
   it("is scheduled at worker boot and repairs through the real worker", async () => {

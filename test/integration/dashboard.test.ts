@@ -3,18 +3,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db.server";
 import { getDashboard, spanWholePeriod, trendBucketMinutes } from "~/models/dashboard.server";
 import { applyRankingBatch } from "~/models/ranking.server";
-import { getEnv } from "~/env.server";
-import { closeQueues } from "~/queues.server";
-import { createRedis } from "~/redis.server";
 import { makeOpenPeriod, makeUser } from "../support/factories";
+import { releaseQueues } from "../support/queues";
 
 // Reading metrics asks the metrics queue to recompute stale topics.
 afterAll(async () => {
-  await closeQueues();
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await releaseQueues();
 });
 
 describe("the dashboard's data", () => {

@@ -10,33 +10,23 @@ import { topicEvents } from "~/models/metrics-aggregates.server";
 import { requestMetricsRecompute } from "~/models/metrics-queue.server";
 import { getPeriodMetrics } from "~/models/metrics.server";
 import { applyRankingBatch } from "~/models/ranking.server";
-import { closeQueues, enqueue, getQueue } from "~/queues.server";
+import { enqueue, getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { REPO_ROOT } from "../../scripts/lib/paths";
 import { startWorkers } from "../../jobs/workers";
 import { makeOpenPeriod, makeUser } from "../support/factories";
 import { metricsBySql } from "../support/metrics";
+import { releaseQueues } from "../support/queues";
+import { until } from "../support/wait";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 const redis = createRedis("worker");
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
-  await closeQueues();
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await releaseQueues();
   redis.disconnect();
 });
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function metricsQueueIdle() {
   const counts = await getQueue("metrics").getJobCounts("waiting", "delayed", "active", "prioritized");
