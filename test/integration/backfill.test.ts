@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import { QueueEvents } from "bullmq";
+import type { QueueEvents } from "bullmq";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { events, preferences, rankings } from "../../drizzle/schema";
@@ -14,10 +14,8 @@ import { closePeriod } from "~/models/period.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { ensureStudents } from "~/models/seed.server";
 import { enqueue } from "~/queues.server";
-import { createRedis } from "~/redis.server";
-import { startWorkers } from "../../jobs/workers";
 import { loadAgh, makeOpenPeriod } from "../support/factories";
-import { releaseQueues } from "../support/queues";
+import { releaseQueues, startWorkersWithEvents } from "../support/queues";
 
 const run = promisify(execFile);
 
@@ -276,16 +274,14 @@ describe("npm run backfill", () => {
 });
 
 describe("the backfillPreferences job", () => {
-  let running: Awaited<ReturnType<typeof startWorkers>>;
+  let workers: Awaited<ReturnType<typeof startWorkersWithEvents>>;
   let queueEvents: QueueEvents;
   beforeAll(async () => {
-    running = await startWorkers({ concurrency: 1 });
-    queueEvents = new QueueEvents("maintenance", { connection: createRedis("worker"), prefix: getEnv().QUEUE_PREFIX });
-    await queueEvents.waitUntilReady();
+    workers = await startWorkersWithEvents("maintenance");
+    queueEvents = workers.queueEvents;
   });
   afterAll(async () => {
-    await running.close();
-    await queueEvents.close();
+    await workers.stop();
     await releaseQueues();
   });
 

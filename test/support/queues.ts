@@ -1,3 +1,5 @@
+import { QueueEvents } from "bullmq";
+import { startWorkers } from "../../jobs/workers";
 import { getEnv } from "~/env.server";
 import { closeQueues } from "~/queues.server";
 import { createRedis } from "~/redis.server";
@@ -15,4 +17,22 @@ export async function releaseQueues(): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * The real workers in this process plus the events of one queue, for tests
+ * that wait on `job.waitUntilFinished`. `stop` closes both; call
+ * releaseQueues afterwards.
+ */
+export async function startWorkersWithEvents(queueName: string) {
+  const running = await startWorkers({ concurrency: 1 });
+  const queueEvents = new QueueEvents(queueName, { connection: createRedis("worker"), prefix: getEnv().QUEUE_PREFIX });
+  await queueEvents.waitUntilReady();
+  return {
+    queueEvents,
+    async stop() {
+      await running.close();
+      await queueEvents.close();
+    },
+  };
 }
