@@ -1,12 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { desc, eq, inArray } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { consistencyRuns, topicMetrics } from "../../drizzle/schema";
 import { startWorkers } from "../../jobs/workers";
 import { getDb } from "~/db.server";
-import { applyRankingBatch } from "~/models/ranking.server";
 import { enqueue } from "~/queues.server";
-import { makeOpenPeriod, makeUser } from "../support/factories";
+import { makeOpenPeriod, makeUser, saveRanking } from "../support/factories";
 import { metricsBySql } from "../support/metrics";
 import { releaseQueues } from "../support/queues";
 import { until } from "../support/wait";
@@ -25,14 +23,11 @@ describe("catching up after saves that never reached the queue", () => {
     // Saves commit while no recompute is requested, as when Redis is down.
     for (const [index, student] of students.entries()) {
       const order = index % 2 === 0 ? [topics[0], topics[1]] : [topics[1], topics[0], topics[2]];
-      await applyRankingBatch({
-        db: getDb(),
+      await saveRanking({
         studentId: student.id,
         periodId: period.id,
-        batchId: randomUUID(),
+        topicIds: order.map((topic) => topic.id),
         sessionId: "catch-up",
-        baseVersion: null,
-        updates: order.map((topic, position) => ({ topicId: topic.id, position: position + 1 })),
       });
     }
     const topicIds = topics.map((topic) => topic.id);

@@ -14,7 +14,7 @@ import { enqueue, getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { REPO_ROOT } from "../../scripts/lib/paths";
 import { startWorkers } from "../../jobs/workers";
-import { makeOpenPeriod, makeUser } from "../support/factories";
+import { makeOpenPeriod, makeUser, saveRanking } from "../support/factories";
 import { metricsBySql } from "../support/metrics";
 import { releaseQueues } from "../support/queues";
 import { until } from "../support/wait";
@@ -102,17 +102,12 @@ describe("the metrics worker", () => {
     cleanups.push(() => running.close());
     const { period, topics } = await makeOpenPeriod({ topicCount: 2 });
     const student = await makeUser();
-    await applyRankingBatch({
-      db: getDb(),
+    await saveRanking({
       studentId: student.id,
       periodId: period.id,
-      batchId: randomUUID(),
+      topicIds: [topics[1].id, topics[0].id],
       sessionId: "named",
       baseVersion: 0,
-      updates: [
-        { topicId: topics[1].id, position: 1 },
-        { topicId: topics[0].id, position: 2 },
-      ],
     });
     const job = await enqueue("recomputeTopicMetrics", { topicId: topics[0].id });
     await until(async () => (await getQueue("metrics").getJob(job.id!))?.finishedOn, "the job to finish");
@@ -127,14 +122,12 @@ describe("the metrics worker", () => {
     const { period, topics } = await makeOpenPeriod({ topicCount: 2 });
     const topicId = topics[0].id;
     const student = await makeUser();
-    await applyRankingBatch({
-      db: getDb(),
+    await saveRanking({
       studentId: student.id,
       periodId: period.id,
-      batchId: randomUUID(),
+      topicIds: [topicId],
       sessionId: "crash",
       baseVersion: 0,
-      updates: [{ topicId, position: 1 }],
     });
 
     const child = await startChildWorker();
