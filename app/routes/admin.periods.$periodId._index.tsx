@@ -2,6 +2,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { FormAlert } from "~/components/form-alert";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
 import { getParticipationCounts } from "~/models/participation.server";
@@ -82,11 +83,7 @@ export default function PeriodOverview() {
         </dl>
       </div>
 
-      {actionData?.error ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {actionData.error}
-        </p>
-      ) : null}
+      <FormAlert message={actionData?.error} />
       {actionData && "done" in actionData && actionData.done ? (
         <p role="status" className="rounded bg-green-50 p-3 text-sm text-green-800">
           {actionData.done}

@@ -3,6 +3,7 @@ import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remi
 import { z } from "zod";
 import { PeriodPageHeader } from "~/components/admin/period-header";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { FormAlert } from "~/components/form-alert";
 import { getDb, withTransaction } from "~/db.server";
 import { reissueSignInCode } from "~/models/invitation.server";
 import { getParticipationCounts, listStudentParticipation } from "~/models/participation.server";
@@ -67,11 +68,7 @@ export default function StudentsPage() {
           {counts.ranked} of {counts.students} students have ranked; {counts.notRanked} not yet.
         </p>
       </PeriodPageHeader>
-      {actionData?.error ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {actionData.error}
-        </p>
-      ) : null}
+      <FormAlert message={actionData?.error} />
       {actionData?.issued ? (
         <p role="status" className="rounded bg-amber-50 p-3 text-sm text-amber-900" data-testid="reissued-code">
           New one-time code for {actionData.issued.name} ({actionData.issued.email}):{" "}

@@ -5,6 +5,7 @@ import { TextArea } from "~/components/admin/period-form";
 import { PeriodPageHeader } from "~/components/admin/period-header";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { Field } from "~/components/field";
+import { FormAlert } from "~/components/form-alert";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
 import { TopicFormSchema } from "~/models/period-forms";
@@ -72,11 +73,7 @@ export default function TopicsPage() {
           {draft ? "Topics can be changed until the period opens." : "The period is no longer a draft, so topics are fixed."}
         </p>
       </PeriodPageHeader>
-      {actionData?.error ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {actionData.error}
-        </p>
-      ) : null}
+      <FormAlert message={actionData?.error} />
 
       <div className="card overflow-x-auto p-0">
         <table className="min-w-full divide-y divide-slate-200 text-sm">

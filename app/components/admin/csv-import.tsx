@@ -1,5 +1,6 @@
 import { Form } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { FormAlert } from "~/components/form-alert";
 import type { CsvError } from "~/models/csv-import";
 
 /** What a CSV import action answers to a preview or a failed import. */
@@ -39,11 +40,7 @@ export function CsvImportPanel<Row extends { line: number }>({
 }) {
   return (
     <>
-      {reply?.formError ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {reply.formError}
-        </p>
-      ) : null}
+      <FormAlert message={reply?.formError} />
       {reply && reply.errors.length > 0 ? <CsvErrorTable errors={reply.errors} /> : null}
       {reply && reply.preview.length > 0 ? (
         <Form method="post" className="card space-y-4 p-0">
