@@ -1,9 +1,8 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import type { QueueEvents } from "bullmq";
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { consistencyRuns, topicMetrics, topics } from "../../drizzle/schema";
 import { REPO_ROOT } from "../../scripts/lib/paths";
 import { getDb } from "~/db.server";
@@ -20,7 +19,7 @@ import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { ensureStudents } from "~/models/seed.server";
 import { enqueue, getQueue } from "~/queues.server";
 import { makeOpenPeriod } from "../support/factories";
-import { releaseQueues, startWorkersWithEvents } from "../support/queues";
+import { useWorkersWithEvents } from "../support/queues";
 
 const run = promisify(execFile);
 
@@ -287,16 +286,7 @@ describe("npm run aggregates:verify / aggregates:repair", () => {
 });
 
 describe("the checkConsistency job", () => {
-  let workers: Awaited<ReturnType<typeof startWorkersWithEvents>>;
-  let queueEvents: QueueEvents;
-  beforeAll(async () => {
-    workers = await startWorkersWithEvents("maintenance");
-    queueEvents = workers.queueEvents;
-  });
-  afterAll(async () => {
-    await workers.stop();
-    await releaseQueues();
-  });
+  const workers = useWorkersWithEvents("maintenance");
 
   it("is scheduled at worker boot and repairs through the real worker", async () => {
     const schedulers = await getQueue("maintenance").getJobSchedulers();
@@ -307,7 +297,7 @@ describe("the checkConsistency job", () => {
     const [topicId] = await topicsByPopularity(world.periodId);
     await corruptStoredCount("rankingsByTopic", topicId);
     const job = await enqueue("checkConsistency", { periodId: world.periodId });
-    const result = await job.waitUntilFinished(queueEvents, 60_000);
+    const result = await job.waitUntilFinished(workers.queueEvents, 60_000);
     expect(result).toMatchObject({ differences: 1, repaired: [`rankingsByTopic/${topicId}`] });
     const [recorded] = await getDb().select().from(consistencyRuns).where(eq(consistencyRuns.id, result.runId));
     expect(recorded).toMatchObject({ trigger: "job", remaining: 0 });

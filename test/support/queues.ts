@@ -1,4 +1,5 @@
 import { QueueEvents } from "bullmq";
+import { afterAll, beforeAll } from "vitest";
 import { startWorkers } from "../../jobs/workers";
 import { getEnv } from "~/env.server";
 import { closeQueues } from "~/queues.server";
@@ -20,19 +21,27 @@ export async function releaseQueues(): Promise<void> {
 }
 
 /**
- * The real workers in this process plus the events of one queue, for tests
- * that wait on `job.waitUntilFinished`. `stop` closes both; call
- * releaseQueues afterwards.
+ * Starts the real workers in this process and listens to one queue's events
+ * for the enclosing describe block (for `job.waitUntilFinished`), and stops
+ * both and releases the queues after it.
  */
-export async function startWorkersWithEvents(queueName: string) {
-  const running = await startWorkers({ concurrency: 1 });
-  const queueEvents = new QueueEvents(queueName, { connection: createRedis("worker"), prefix: getEnv().QUEUE_PREFIX });
-  await queueEvents.waitUntilReady();
+export function useWorkersWithEvents(queueName: string): { readonly queueEvents: QueueEvents } {
+  let running: Awaited<ReturnType<typeof startWorkers>> | undefined;
+  let queueEvents: QueueEvents | undefined;
+  beforeAll(async () => {
+    running = await startWorkers({ concurrency: 1 });
+    queueEvents = new QueueEvents(queueName, { connection: createRedis("worker"), prefix: getEnv().QUEUE_PREFIX });
+    await queueEvents.waitUntilReady();
+  });
+  afterAll(async () => {
+    await running?.close();
+    await queueEvents?.close();
+    await releaseQueues();
+  });
   return {
-    queueEvents,
-    async stop() {
-      await running.close();
-      await queueEvents.close();
+    get queueEvents() {
+      if (!queueEvents) throw new Error("queueEvents is ready only inside the tests of the describe block");
+      return queueEvents;
     },
   };
 }
