@@ -25,6 +25,7 @@ import { diffOrders, orderOf, replayChanges, type RankingChange, type RankingUpd
 import { rankingsByStudent, rankingsByTopic } from "../app/models/ranking-aggregates.server";
 import { applyRankingBatch } from "../app/models/ranking.server";
 import { ensureStudents } from "../app/models/seed.server";
+import { seededRandom } from "../app/utils/random";
 import { databaseName, maintenanceUrl, migrateDatabase } from "../scripts/lib/database";
 
 const STUDENTS = Number(process.env.BENCH_STUDENTS ?? 50);
@@ -52,18 +53,6 @@ type Student = {
   version: number;
   cookie?: string;
 };
-
-/** A seeded generator, so every workload sees the same sequence of edits. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: T[], next: () => number): T[] {
   const result = items.slice();
@@ -127,7 +116,7 @@ async function runWorkload(
   }: { concurrent?: boolean; aggregates?: boolean; /** Mean pause between a student's saves. */ thinkMs?: number } = {},
 ): Promise<Workload> {
   const { periodId, topicIds } = await makePeriod(`${name} ${randomUUID().slice(0, 8)}`);
-  const next = random(seed);
+  const next = seededRandom(seed);
   for (const student of students) {
     student.order = [];
     student.version = 0;
@@ -143,7 +132,7 @@ async function runWorkload(
   const samples: Sample[] = [];
   const runStudent = async (student: Student, index: number) => {
     for (const planSeed of plans[index]) {
-      const plan = random(planSeed);
+      const plan = seededRandom(planSeed);
       if (thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, thinkMs * (0.5 + plan())));
       const target = reorder(student.order, plan);
       const before = performance.now();

@@ -3,6 +3,7 @@ import { Form, useActionData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { Field } from "~/components/field";
+import { FormAlert } from "~/components/form-alert";
 import { getDb, withTransaction } from "~/db.server";
 import { normalizeSignInCode, redeemSignInCode } from "~/models/invitation.server";
 import { createUserSession, getSessionUser } from "~/session.server";
@@ -53,11 +54,7 @@ export default function ActivatePage() {
       <h1 className="text-2xl font-bold">Set your password</h1>
       <p className="mt-1 text-sm text-slate-600">Use the one-time code you received from your administrator.</p>
       <Form method="post" className="card mt-6 space-y-4" noValidate>
-        {errors.form ? (
-          <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-            {errors.form}
-          </p>
-        ) : null}
+        <FormAlert message={errors.form} />
         <Field label="Email" name="email" type="email" autoComplete="email" required error={errors.email} />
         <Field label="One-time code" name="code" autoComplete="one-time-code" required error={errors.code} />
         <Field label="New password" name="password" type="password" autoComplete="new-password" required error={errors.password} />

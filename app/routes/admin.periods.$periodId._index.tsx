@@ -2,12 +2,12 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { FormAlert } from "~/components/form-alert";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
 import { getParticipationCounts } from "~/models/participation.server";
 import { closePeriod, listTopics, openPeriod } from "~/models/period.server";
-import { requireAdmin } from "~/session.server";
-import { adminActor, requirePeriod, runPeriodCommand } from "~/utils/admin.server";
+import { adminActor, requireAdminPeriod, runPeriodCommand } from "~/utils/admin.server";
 import { parseForm } from "~/utils/forms";
 
 const TransitionSchema = z.object({ intent: z.enum(["open", "close"], "Choose open or close.") });
@@ -15,8 +15,7 @@ const TransitionSchema = z.object({ intent: z.enum(["open", "close"], "Choose op
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.period.title ?? "Period"} · TopicMatch` }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const db = getDb();
   const [topics, participation] = await Promise.all([
     listTopics({ db, periodId: period.id }),
@@ -27,8 +26,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  const admin = await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { admin, period } = await requireAdminPeriod(request, params.periodId);
   const parsed = parseForm(TransitionSchema, await request.formData());
   if (!parsed.ok) return data({ error: parsed.errors.intent, done: null }, { status: 400 });
   const actor = adminActor(admin);
@@ -85,11 +83,7 @@ export default function PeriodOverview() {
         </dl>
       </div>
 
-      {actionData?.error ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {actionData.error}
-        </p>
-      ) : null}
+      <FormAlert message={actionData?.error} />
       {actionData && "done" in actionData && actionData.done ? (
         <p role="status" className="rounded bg-green-50 p-3 text-sm text-green-800">
           {actionData.done}

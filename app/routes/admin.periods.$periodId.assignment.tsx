@@ -3,6 +3,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator
 import { useEffect } from "react";
 import { z } from "zod";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { FormAlert } from "~/components/form-alert";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
 import { AssignmentError, listAssignmentRuns, requestAssignmentRun, requireRouteIds } from "~/models/assignment/runs.server";
@@ -116,11 +117,7 @@ export default function AssignmentPage() {
           </p>
         ) : (
           <Form method="post" className="mt-3 space-y-4" noValidate>
-            {errors.form ? (
-              <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-                {errors.form}
-              </p>
-            ) : null}
+            <FormAlert message={errors.form} />
             <fieldset>
               <legend className="label">Objective</legend>
               <div className="mt-1 space-y-1">

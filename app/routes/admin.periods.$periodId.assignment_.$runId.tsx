@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ProfileChart } from "~/components/assignment/profile-chart";
 import { Pagination } from "~/components/assignment/pagination";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { FormAlert } from "~/components/form-alert";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
 import { ordinal } from "~/models/assignment/explain";
@@ -159,11 +160,7 @@ export default function AssignmentRunPage() {
         </p>
       </div>
 
-      {errors.form ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {errors.form}
-        </p>
-      ) : null}
+      <FormAlert message={errors.form} />
 
       <div className="grid gap-6 lg:grid-cols-3">
         <section aria-labelledby="profile" className="card lg:col-span-2">

@@ -1,9 +1,10 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData, useNavigation, useRevalidator, useSearchParams } from "@remix-run/react";
+import { useLoaderData, useNavigation, useRevalidator, useSearchParams } from "@remix-run/react";
 import { useEffect, useRef, useState } from "react";
 import { z } from "zod";
 import { MetricsTable } from "~/components/admin/metrics-table";
 import { ParticipationBar, ParticipationChart } from "~/components/admin/participation-chart";
+import { PeriodPageHeader } from "~/components/admin/period-header";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { TopicMetricsSummary } from "~/components/metrics/topic-metrics-summary";
 import { TrendChart } from "~/components/metrics/trend-chart";
@@ -11,8 +12,7 @@ import { useLiveMetrics } from "~/components/metrics/use-live-metrics";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
 import { getDashboard } from "~/models/dashboard.server";
-import { requireAdmin } from "~/session.server";
-import { requirePeriod } from "~/utils/admin.server";
+import { requireAdminPeriod } from "~/utils/admin.server";
 
 const QuerySchema = z.object({ topic: z.uuid().optional().catch(undefined) });
 
@@ -22,8 +22,7 @@ const PARTICIPATION_REFRESH_MS = 2_000;
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Dashboard · ${data?.period.title ?? "Period"} · TopicMatch` }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const query = QuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
   const dashboard = await getDashboard({ db: getDb(), period, trendTopicId: query.topic });
   return { period: { id: period.id, title: period.title, status: period.status }, ...dashboard };
@@ -61,24 +60,24 @@ export default function DashboardPage() {
   const rankedTotal = metrics.reduce((sum, view) => sum + view.studentCount, 0);
   return (
     <section className="space-y-6">
-      <div>
-        <Link to={`/admin/periods/${period.id}`} className="text-sm text-indigo-700 underline">
-          ← {period.title}
-        </Link>
-        <div className="mt-2 flex flex-wrap items-center gap-3">
-          <h1 className="text-2xl font-bold">Dashboard</h1>
-          <StatusBadge status={period.status} />
-          <span
-            className={`inline-flex items-center gap-1 text-xs ${connected ? "text-emerald-700" : "text-slate-500"}`}
-            role="status"
-            data-testid="live-status"
-            data-connected={connected}
-          >
-            <span className={`inline-block h-2 w-2 rounded-full ${connected ? "bg-emerald-500" : "bg-slate-400"}`} />
-            {connected ? "live" : "connecting…"}
-          </span>
-        </div>
-      </div>
+      <PeriodPageHeader
+        period={period}
+        title="Dashboard"
+        actions={
+          <>
+            <StatusBadge status={period.status} />
+            <span
+              className={`inline-flex items-center gap-1 text-xs ${connected ? "text-emerald-700" : "text-slate-500"}`}
+              role="status"
+              data-testid="live-status"
+              data-connected={connected}
+            >
+              <span className={`inline-block h-2 w-2 rounded-full ${connected ? "bg-emerald-500" : "bg-slate-400"}`} />
+              {connected ? "live" : "connecting…"}
+            </span>
+          </>
+        }
+      />
 
       <div className="grid gap-4 lg:grid-cols-2">
         <section aria-labelledby="participation-heading" className="card space-y-4">

@@ -4,21 +4,18 @@ import { PeriodForm } from "~/components/admin/period-form";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { PeriodFormSchema } from "~/models/period-forms";
 import { updatePeriod } from "~/models/period.server";
-import { requireAdmin } from "~/session.server";
-import { requirePeriod, runPeriodCommand } from "~/utils/admin.server";
+import { requireAdminPeriod, runPeriodCommand } from "~/utils/admin.server";
 import { parseForm } from "~/utils/forms";
 
 export const meta: MetaFunction = () => [{ title: "Edit selection period · TopicMatch" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   return { period };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const parsed = parseForm(PeriodFormSchema, await request.formData());
   if (!parsed.ok) return data({ errors: parsed.errors, error: null }, { status: 400 });
   const result = await runPeriodCommand((tx) => updatePeriod({ tx, periodId: period.id, ...parsed.data }));

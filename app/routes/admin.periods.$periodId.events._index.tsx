@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
+import { PeriodPageHeader } from "~/components/admin/period-header";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { getDb } from "~/db.server";
 import { describeEvent } from "~/models/event-format";
@@ -7,14 +8,12 @@ import { EventFilterSchema, listPeriodEvents } from "~/models/event-log.server";
 import { EVENT_TYPES } from "~/models/events";
 import { toUtcInputValue } from "~/models/period-forms";
 import { listTopics } from "~/models/period.server";
-import { requireAdmin } from "~/session.server";
-import { requirePeriod } from "~/utils/admin.server";
+import { requireAdminPeriod } from "~/utils/admin.server";
 
 export const meta: MetaFunction = () => [{ title: "Event log · TopicMatch" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const url = new URL(request.url);
   const parsed = EventFilterSchema.safeParse(Object.fromEntries(url.searchParams));
   const filterErrors: Record<string, string> = {};
@@ -47,20 +46,20 @@ export default function EventLogPage() {
     ) : null;
   return (
     <section className="space-y-6">
-      <div>
-        <Link to={`/admin/periods/${period.id}`} className="text-sm text-indigo-700 underline">
-          ← {period.title}
-        </Link>
-        <div className="mt-2 flex flex-wrap items-center gap-3">
-          <h1 className="text-2xl font-bold">Event log</h1>
-          <a href={`/admin/periods/${period.id}/events/export?${filters}&format=csv`} className="btn-secondary py-1" download>
-            Export CSV
-          </a>
-          <a href={`/admin/periods/${period.id}/events/export?${filters}&format=json`} className="btn-secondary py-1" download>
-            Export JSON
-          </a>
-        </div>
-      </div>
+      <PeriodPageHeader
+        period={period}
+        title="Event log"
+        actions={
+          <>
+            <a href={`/admin/periods/${period.id}/events/export?${filters}&format=csv`} className="btn-secondary py-1" download>
+              Export CSV
+            </a>
+            <a href={`/admin/periods/${period.id}/events/export?${filters}&format=json`} className="btn-secondary py-1" download>
+              Export JSON
+            </a>
+          </>
+        }
+      />
       <Form method="get" className="card grid gap-3 sm:grid-cols-3 lg:grid-cols-6">
         <div>
           <label htmlFor="filter-type" className="label">

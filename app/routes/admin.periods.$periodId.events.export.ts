@@ -3,15 +3,13 @@ import Papa from "papaparse";
 import { z } from "zod";
 import { getDb } from "~/db.server";
 import { EventFilterSchema, iteratePeriodEvents } from "~/models/event-log.server";
-import { requireAdmin } from "~/session.server";
-import { requirePeriod } from "~/utils/admin.server";
+import { requireAdminPeriod } from "~/utils/admin.server";
 import { problem } from "~/utils/http";
 
 const FormatSchema = z.object({ format: z.enum(["csv", "json"], "Choose format csv or json.") });
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const query = Object.fromEntries(new URL(request.url).searchParams);
   const format = FormatSchema.safeParse(query);
   if (!format.success) return problem(400, format.error.issues[0].message);

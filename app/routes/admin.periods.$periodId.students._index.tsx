@@ -1,12 +1,13 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
+import { PeriodPageHeader } from "~/components/admin/period-header";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { FormAlert } from "~/components/form-alert";
 import { getDb, withTransaction } from "~/db.server";
 import { reissueSignInCode } from "~/models/invitation.server";
 import { getParticipationCounts, listStudentParticipation } from "~/models/participation.server";
-import { requireAdmin } from "~/session.server";
-import { requirePeriod } from "~/utils/admin.server";
+import { requireAdminPeriod } from "~/utils/admin.server";
 import { parseForm } from "~/utils/forms";
 import { invariantResponse } from "~/utils/http";
 
@@ -24,8 +25,7 @@ const ReissueSchema = z.object({
 export const meta: MetaFunction = () => [{ title: "Students · TopicMatch" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const url = new URL(request.url);
   const parsed = SearchSchema.safeParse(Object.fromEntries(url.searchParams));
   invariantResponse(parsed.success, parsed.error?.issues[0]?.message ?? "Invalid search.", { status: 400 });
@@ -38,8 +38,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  await requireAdmin(request);
-  await requirePeriod(params.periodId);
+  await requireAdminPeriod(request, params.periodId);
   const parsed = parseForm(ReissueSchema, await request.formData());
   if (!parsed.ok) return data({ error: Object.values(parsed.errors)[0], issued: null }, { status: 400 });
   const issued = await withTransaction(getDb(), (tx) => reissueSignInCode({ tx, studentId: parsed.data.studentId }));
@@ -56,25 +55,20 @@ export default function StudentsPage() {
   if (nextAfter) next.set("after", nextAfter);
   return (
     <section className="space-y-6">
-      <div>
-        <Link to={`/admin/periods/${period.id}`} className="text-sm text-indigo-700 underline">
-          ← {period.title}
-        </Link>
-        <div className="mt-2 flex flex-wrap items-center gap-3">
-          <h1 className="text-2xl font-bold">Students</h1>
+      <PeriodPageHeader
+        period={period}
+        title="Students"
+        actions={
           <Link to="/admin/students/import" className="btn-secondary py-1">
             Import students from CSV
           </Link>
-        </div>
+        }
+      >
         <p className="mt-1 text-sm text-slate-600" data-testid="participation-summary">
           {counts.ranked} of {counts.students} students have ranked; {counts.notRanked} not yet.
         </p>
-      </div>
-      {actionData?.error ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {actionData.error}
-        </p>
-      ) : null}
+      </PeriodPageHeader>
+      <FormAlert message={actionData?.error} />
       {actionData?.issued ? (
         <p role="status" className="rounded bg-amber-50 p-3 text-sm text-amber-900" data-testid="reissued-code">
           New one-time code for {actionData.issued.name} ({actionData.issued.email}):{" "}

@@ -6,8 +6,7 @@ import { Field } from "~/components/field";
 import { getDb } from "~/db.server";
 import { TopicFormSchema } from "~/models/period-forms";
 import { getTopic, updateTopic } from "~/models/period.server";
-import { requireAdmin } from "~/session.server";
-import { requirePeriod, runPeriodCommand } from "~/utils/admin.server";
+import { requireAdminPeriod, runPeriodCommand } from "~/utils/admin.server";
 import { parseForm } from "~/utils/forms";
 import { invariantResponse } from "~/utils/http";
 
@@ -21,15 +20,13 @@ async function requireTopic(periodId: string, topicId: string | undefined) {
 }
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const topic = await requireTopic(period.id, params.topicId);
   return { period: { id: period.id, title: period.title, status: period.status }, topic };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const topic = await requireTopic(period.id, params.topicId);
   const parsed = parseForm(TopicFormSchema, await request.formData());
   if (!parsed.ok) return data({ errors: parsed.errors, error: null }, { status: 400 });

@@ -2,14 +2,15 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { TextArea } from "~/components/admin/period-form";
+import { PeriodPageHeader } from "~/components/admin/period-header";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { Field } from "~/components/field";
+import { FormAlert } from "~/components/form-alert";
 import { StatusBadge } from "~/components/status-badge";
 import { getDb } from "~/db.server";
 import { TopicFormSchema } from "~/models/period-forms";
 import { createTopic, deleteTopic, listTopics } from "~/models/period.server";
-import { requireAdmin } from "~/session.server";
-import { adminActor, requirePeriod, runPeriodCommand } from "~/utils/admin.server";
+import { adminActor, requireAdminPeriod, runPeriodCommand } from "~/utils/admin.server";
 import { parseForm } from "~/utils/forms";
 
 const DeleteSchema = z.object({ topicId: z.uuid("Choose a topic.") });
@@ -18,15 +19,13 @@ const IntentSchema = z.object({ intent: z.enum(["create", "delete"], "Unknown ac
 export const meta: MetaFunction = () => [{ title: "Topics · TopicMatch" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   const topics = await listTopics({ db: getDb(), periodId: period.id });
   return { period: { id: period.id, title: period.title, status: period.status }, topics };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  const admin = await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { admin, period } = await requireAdminPeriod(request, params.periodId);
   const formData = await request.formData();
   const intent = parseForm(IntentSchema, formData);
   if (!intent.ok) return data({ errors: intent.errors, error: null }, { status: 400 });
@@ -55,29 +54,26 @@ export default function TopicsPage() {
   const places = topics.reduce((sum, topic) => sum + topic.capacity, 0);
   return (
     <section className="space-y-6">
-      <div>
-        <Link to={`/admin/periods/${period.id}`} className="text-sm text-indigo-700 underline">
-          ← {period.title}
-        </Link>
-        <div className="mt-2 flex flex-wrap items-center gap-3">
-          <h1 className="text-2xl font-bold">Topics</h1>
-          <StatusBadge status={period.status} />
-          {draft ? (
-            <Link to="import" className="btn-secondary py-1">
-              Import from CSV
-            </Link>
-          ) : null}
-        </div>
+      <PeriodPageHeader
+        period={period}
+        title="Topics"
+        actions={
+          <>
+            <StatusBadge status={period.status} />
+            {draft ? (
+              <Link to="import" className="btn-secondary py-1">
+                Import from CSV
+              </Link>
+            ) : null}
+          </>
+        }
+      >
         <p className="mt-1 text-sm text-slate-600">
           {topics.length} topics, {places} places.{" "}
           {draft ? "Topics can be changed until the period opens." : "The period is no longer a draft, so topics are fixed."}
         </p>
-      </div>
-      {actionData?.error ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {actionData.error}
-        </p>
-      ) : null}
+      </PeriodPageHeader>
+      <FormAlert message={actionData?.error} />
 
       <div className="card overflow-x-auto p-0">
         <table className="min-w-full divide-y divide-slate-200 text-sm">

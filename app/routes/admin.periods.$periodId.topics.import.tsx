@@ -1,36 +1,28 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { CsvErrorTable } from "~/components/admin/csv-errors";
+import { CsvImportPanel, type CsvImportReply } from "~/components/admin/csv-import";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { getDb } from "~/db.server";
-import { parseTopicsCsv, type CsvError, type TopicCsvRow } from "~/models/csv-import";
+import { parseTopicsCsv, type TopicCsvRow } from "~/models/csv-import";
 import { createTopics, listTopics } from "~/models/period.server";
-import { requireAdmin } from "~/session.server";
-import { adminActor, requirePeriod, runPeriodCommand } from "~/utils/admin.server";
+import { adminActor, requireAdminPeriod, runPeriodCommand } from "~/utils/admin.server";
 import { readCsvUpload } from "~/utils/csv-upload.server";
 import { parseForm } from "~/utils/forms";
 
 const IntentSchema = z.object({ intent: z.enum(["preview", "import"], "Unknown action.") });
 
-type ActionData = {
-  errors: CsvError[];
-  formError: string | null;
-  preview: { line: number; value: TopicCsvRow }[];
-  csv: string;
-};
+type ActionData = CsvImportReply<{ line: number; value: TopicCsvRow }>;
 
 export const meta: MetaFunction = () => [{ title: "Import topics · TopicMatch" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { period } = await requireAdminPeriod(request, params.periodId);
   return { period: { id: period.id, title: period.title, status: period.status } };
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  const admin = await requireAdmin(request);
-  const period = await requirePeriod(params.periodId);
+  const { admin, period } = await requireAdminPeriod(request, params.periodId);
   const formData = await request.formData();
   const intent = parseForm(IntentSchema, formData);
   const reply = (body: Partial<ActionData>, status: number) =>
@@ -57,8 +49,11 @@ export default function ImportTopicsPage() {
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const busy = navigation.state !== "idle";
-  const failure = actionData && "error" in actionData ? actionData.error : null;
-  const result = actionData && "preview" in actionData ? actionData : null;
+  // A period that left the draft state answers { error } instead of the import reply.
+  const reply: ActionData | null =
+    actionData && "error" in actionData
+      ? { errors: [], formError: actionData.error, preview: [], csv: "" }
+      : (actionData ?? null);
   return (
     <section className="space-y-6">
       <div>
@@ -72,74 +67,19 @@ export default function ImportTopicsPage() {
           them. Preview first: nothing is imported until every line is valid.
         </p>
       </div>
-      {failure || result?.formError ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {failure ?? result?.formError}
-        </p>
-      ) : null}
-      {result && result.errors.length > 0 ? <CsvErrorTable errors={result.errors} /> : null}
-
-      {result && result.preview.length > 0 ? (
-        <Form method="post" className="card space-y-4 p-0">
-          <p className="px-4 pt-4 font-semibold">
-            {result.preview.length} topics ready to import ({result.preview.reduce((sum, row) => sum + row.value.capacity, 0)}{" "}
-            places)
-          </p>
-          <div className="max-h-96 overflow-auto">
-            <table className="min-w-full text-sm" data-testid="csv-preview">
-              <thead className="sticky top-0 bg-slate-50 text-left text-slate-600">
-                <tr>
-                  <th scope="col" className="px-4 py-2 font-medium">Line</th>
-                  <th scope="col" className="px-4 py-2 font-medium">Title</th>
-                  <th scope="col" className="px-4 py-2 font-medium">Supervisor</th>
-                  <th scope="col" className="px-4 py-2 text-right font-medium">Capacity</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {result.preview.map((row) => (
-                  <tr key={row.line}>
-                    <td className="px-4 py-1 tabular-nums text-slate-500">{row.line}</td>
-                    <td className="px-4 py-1">{row.value.title}</td>
-                    <td className="px-4 py-1">{row.value.supervisor || "—"}</td>
-                    <td className="px-4 py-1 text-right tabular-nums">{row.value.capacity}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <input type="hidden" name="csv" value={result.csv} />
-          <div className="px-4 pb-4">
-            <button type="submit" name="intent" value="import" className="btn-primary" disabled={busy}>
-              Import {result.preview.length} topics
-            </button>
-          </div>
-        </Form>
-      ) : null}
-
-      <Form method="post" encType="multipart/form-data" className="card max-w-2xl space-y-4" key={result?.csv ?? ""}>
-        <div>
-          <label htmlFor="topics-file" className="label">
-            CSV file
-          </label>
-          <input id="topics-file" name="file" type="file" accept=".csv,text/csv" className="block text-sm" />
-        </div>
-        <div>
-          <label htmlFor="topics-csv" className="label">
-            …or paste the CSV text
-          </label>
-          <textarea
-            id="topics-csv"
-            name="csv"
-            rows={6}
-            className="input font-mono"
-            defaultValue={result?.errors.length ? result.csv : ""}
-            placeholder={"title,capacity,supervisor,description\nGraph colouring,2,Dr Smith,Heuristics for …"}
-          />
-        </div>
-        <button type="submit" name="intent" value="preview" className="btn-secondary" disabled={busy}>
-          Preview
-        </button>
-      </Form>
+      <CsvImportPanel
+        reply={reply}
+        busy={busy}
+        idPrefix="topics"
+        placeholder={"title,capacity,supervisor,description\nGraph colouring,2,Dr Smith,Heuristics for …"}
+        summary={(rows) => `${rows.length} topics ready to import (${rows.reduce((sum, row) => sum + row.value.capacity, 0)} places)`}
+        columns={[
+          { header: "Title", cell: (row) => row.value.title },
+          { header: "Supervisor", cell: (row) => row.value.supervisor || "—" },
+          { header: "Capacity", cell: (row) => row.value.capacity, numeric: true },
+        ]}
+        submitLabel={(rows) => `Import ${rows.length} topics`}
+      />
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { FormAlert } from "~/components/form-alert";
 import { getDb } from "~/db.server";
 import { formatVerifyReport, runConsistencyCheck } from "~/models/consistency.server";
 import { requestMetricsRecompute } from "~/models/metrics-queue.server";
@@ -94,11 +95,7 @@ export default function QueuesPage() {
           {unavailable}. Start Redis (see README) and reload.
         </p>
       ) : null}
-      {actionData?.error ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {actionData.error}
-        </p>
-      ) : null}
+      <FormAlert message={actionData?.error} />
       {actionData?.retried ? (
         <p role="status" className="rounded bg-green-50 p-3 text-sm text-green-800">
           Job {actionData.retried} is waiting again.

@@ -1,10 +1,10 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
+import { Link, useActionData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
-import { CsvErrorTable } from "~/components/admin/csv-errors";
+import { CsvImportPanel, type CsvImportReply } from "~/components/admin/csv-import";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { getDb, withTransaction } from "~/db.server";
-import { parseStudentsCsv, type CsvError } from "~/models/csv-import";
+import { parseStudentsCsv } from "~/models/csv-import";
 import { CODE_VALID_DAYS, importStudents, planStudentImport, StudentImportError, type IssuedCode } from "~/models/invitation.server";
 import { requireAdmin } from "~/session.server";
 import { adminActor } from "~/utils/admin.server";
@@ -13,11 +13,7 @@ import { parseForm } from "~/utils/forms";
 
 const IntentSchema = z.object({ intent: z.enum(["preview", "import"], "Unknown action.") });
 
-type ActionData = {
-  errors: CsvError[];
-  formError: string | null;
-  preview: { line: number; email: string; name: string; existing: boolean }[];
-  csv: string;
+type ActionData = CsvImportReply<{ line: number; email: string; name: string; existing: boolean }> & {
   issued: IssuedCode[];
   existing: string[];
 };
@@ -111,72 +107,19 @@ export default function ImportStudentsPage() {
           one-time code to set one; students who already have an account are left as they are.
         </p>
       </div>
-      {result?.formError ? (
-        <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-          {result.formError}
-        </p>
-      ) : null}
-      {result && result.errors.length > 0 ? <CsvErrorTable errors={result.errors} /> : null}
-      {result && result.preview.length > 0 ? (
-        <Form method="post" className="card space-y-4 p-0">
-          <p className="px-4 pt-4 font-semibold">
-            {result.preview.filter((row) => !row.existing).length} new students,{" "}
-            {result.preview.filter((row) => row.existing).length} already registered
-          </p>
-          <div className="max-h-96 overflow-auto">
-            <table className="min-w-full text-sm" data-testid="csv-preview">
-              <thead className="sticky top-0 bg-slate-50 text-left text-slate-600">
-                <tr>
-                  <th scope="col" className="px-4 py-2 font-medium">Line</th>
-                  <th scope="col" className="px-4 py-2 font-medium">Email</th>
-                  <th scope="col" className="px-4 py-2 font-medium">Name</th>
-                  <th scope="col" className="px-4 py-2 font-medium">Result</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {result.preview.map((row) => (
-                  <tr key={row.line}>
-                    <td className="px-4 py-1 tabular-nums text-slate-500">{row.line}</td>
-                    <td className="px-4 py-1">{row.email}</td>
-                    <td className="px-4 py-1">{row.name}</td>
-                    <td className="px-4 py-1">{row.existing ? "already registered, unchanged" : "new account + code"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <input type="hidden" name="csv" value={result.csv} />
-          <div className="px-4 pb-4">
-            <button type="submit" name="intent" value="import" className="btn-primary" disabled={busy}>
-              Create accounts and show codes
-            </button>
-          </div>
-        </Form>
-      ) : null}
-      <Form method="post" encType="multipart/form-data" className="card max-w-2xl space-y-4" key={result?.csv ?? ""}>
-        <div>
-          <label htmlFor="students-file" className="label">
-            CSV file
-          </label>
-          <input id="students-file" name="file" type="file" accept=".csv,text/csv" className="block text-sm" />
-        </div>
-        <div>
-          <label htmlFor="students-csv" className="label">
-            …or paste the CSV text
-          </label>
-          <textarea
-            id="students-csv"
-            name="csv"
-            rows={6}
-            className="input font-mono"
-            defaultValue={result?.errors.length ? result.csv : ""}
-            placeholder={"email,name\nada@uni.example,Ada Lovelace"}
-          />
-        </div>
-        <button type="submit" name="intent" value="preview" className="btn-secondary" disabled={busy}>
-          Preview
-        </button>
-      </Form>
+      <CsvImportPanel
+        reply={result ?? null}
+        busy={busy}
+        idPrefix="students"
+        placeholder={"email,name\nada@uni.example,Ada Lovelace"}
+        summary={(rows) => `${rows.filter((row) => !row.existing).length} new students, ${rows.filter((row) => row.existing).length} already registered`}
+        columns={[
+          { header: "Email", cell: (row) => row.email },
+          { header: "Name", cell: (row) => row.name },
+          { header: "Result", cell: (row) => (row.existing ? "already registered, unchanged" : "new account + code") },
+        ]}
+        submitLabel={() => "Create accounts and show codes"}
+      />
     </section>
   );
 }

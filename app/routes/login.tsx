@@ -3,6 +3,7 @@ import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remi
 import { z } from "zod";
 import { Field } from "~/components/field";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { FormAlert } from "~/components/form-alert";
 import { getDb } from "~/db.server";
 import { verifyLogin } from "~/models/user.server";
 import { createUserSession, getSessionUser } from "~/session.server";
@@ -52,11 +53,7 @@ export default function LoginPage() {
       <h1 className="text-2xl font-bold">Sign in</h1>
       <Form method="post" className="card mt-6 space-y-4" noValidate>
         <input type="hidden" name="redirectTo" value={searchParams.get("redirectTo") ?? ""} />
-        {errors.form ? (
-          <p role="alert" className="rounded bg-red-50 p-3 text-sm text-red-700">
-            {errors.form}
-          </p>
-        ) : null}
+        <FormAlert message={errors.form} />
         <Field label="Email" name="email" type="email" autoComplete="email" required error={errors.email} />
         <Field
           label="Password"

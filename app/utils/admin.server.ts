@@ -1,7 +1,7 @@
 import { data } from "@remix-run/node";
 import { getDb, withTransaction, type Transaction } from "../db.server";
 import { getPeriod, PeriodStateError, type Actor } from "../models/period.server";
-import type { SessionUser } from "../session.server";
+import { requireAdmin, type SessionUser } from "../session.server";
 import { invariantResponse } from "./http";
 
 export function adminActor(admin: SessionUser): Actor {
@@ -14,6 +14,16 @@ export async function requirePeriod(periodId: string | undefined) {
   const period = await getPeriod({ db: getDb(), periodId });
   invariantResponse(period, "That selection period does not exist.", { status: 404 });
   return period;
+}
+
+/**
+ * The guard of every period page: the admin first, so that a stranger learns
+ * nothing about which periods exist, then the period named in the URL.
+ */
+export async function requireAdminPeriod(request: Request, periodId: string | undefined) {
+  const admin = await requireAdmin(request);
+  const period = await requirePeriod(periodId);
+  return { admin, period };
 }
 
 /**

@@ -3,16 +3,14 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db.server";
-import { getEnv } from "~/env.server";
 import { generatePreferences } from "~/models/assignment/synthetic";
 import { DEMO_STUDENT_PASSWORD, ensureOpenPeriod, ensureRankings, ensureStudents } from "~/models/seed.server";
-import { closeQueues } from "~/queues.server";
-import { createRedis } from "~/redis.server";
 import { QUEUE_NAMES } from "../../jobs/catalogue";
 import { startWorkers } from "../../jobs/workers";
 import { startWebServer, type RunningProcess } from "../support/app-server";
 import { launchBrowser } from "../support/browser";
 import { makeUser, TEST_PASSWORD } from "../support/factories";
+import { releaseQueues } from "../support/queues";
 
 const ARTIFACTS = path.resolve(import.meta.dirname, "../../test-artifacts");
 const LAPTOP = { width: 1440, height: 900 };
@@ -48,11 +46,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
   await workers?.close();
-  await closeQueues();
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await releaseQueues();
 });
 
 async function signIn(email: string, landing: string): Promise<{ context: BrowserContext; page: Page }> {

@@ -10,7 +10,6 @@ import { createPeriod } from "~/models/period.server";
 import { requestMetricsRecompute } from "~/models/metrics-queue.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { DEMO_STUDENT_PASSWORD, demoStudentEmail, seedAgh } from "~/models/seed.server";
-import { closeQueues } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { startWorkers } from "../../jobs/workers";
 import { startWebServer, type RunningProcess } from "../support/app-server";
@@ -19,6 +18,7 @@ import { loadAgh } from "../support/factories";
 import { openEventStream, signInOverHttp } from "../support/http";
 import { metricsBySql } from "../support/metrics";
 import { startTcpProxy } from "../support/tcp-proxy";
+import { releaseQueues } from "../support/queues";
 
 let server: RunningProcess;
 let browser: Browser;
@@ -35,9 +35,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
   await workers?.close();
-  await closeQueues();
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await releaseQueues();
   redis.disconnect();
 });
 

@@ -2,12 +2,9 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assignmentRuns, assignments, selectionPeriods } from "../../drizzle/schema";
 import { getDb, withTransaction } from "~/db.server";
-import { getEnv } from "~/env.server";
 import { executeAssignmentRun } from "~/models/assignment/runs.server";
 import { closePeriod } from "~/models/period.server";
 import { ensureRankings } from "~/models/seed.server";
-import { closeQueues } from "~/queues.server";
-import { createRedis } from "~/redis.server";
 import { action as runsAction, loader as runsLoader } from "~/routes/admin.periods.$periodId.assignment";
 import { action as runAction, loader as runLoader } from "~/routes/admin.periods.$periodId.assignment_.$runId";
 import { loader as csvLoader } from "~/routes/admin.periods.$periodId.assignment_.$runId.csv";
@@ -15,41 +12,13 @@ import { loader as compareLoader } from "~/routes/admin.periods.$periodId.assign
 import { action as loginAction } from "~/routes/login";
 import { loader as resultLoader } from "~/routes/student.result";
 import { makeOpenPeriod, makeUser, TEST_PASSWORD } from "../support/factories";
+import { releaseQueues } from "../support/queues";
+import { callRoute, getRequest, postRequest, type RouteHandler } from "../support/routes";
 
-const BASE = "http://localhost";
 const db = getDb();
 
-function post(path: string, fields: Record<string, string>, cookie?: string) {
-  return new Request(`${BASE}${path}`, {
-    method: "POST",
-    body: new URLSearchParams(fields),
-    headers: { "Content-Type": "application/x-www-form-urlencoded", ...(cookie ? { Cookie: cookie } : {}) },
-  });
-}
-
-function get(path: string, cookie?: string) {
-  return new Request(`${BASE}${path}`, { headers: cookie ? { Cookie: cookie } : {} });
-}
-
-type Params = Record<string, string>;
-type Handler = (args: { request: Request; params: Params; context: object }) => Promise<unknown>;
-
-/** Runs a loader or action; returns the Response it returned or threw. */
-async function respond(handler: Handler, request: Request, params: Params = {}): Promise<Response> {
-  try {
-    const result = await handler({ request, params, context: { clientAddress: "203.0.113.9" } });
-    if (result instanceof Response) return result;
-    const wrapped = result as { type?: string; data?: unknown; init?: ResponseInit };
-    if (wrapped?.type === "DataWithResponseInit") return Response.json(wrapped.data, wrapped.init ?? {});
-    return Response.json(result);
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
-
 async function signIn(email: string) {
-  const response = await respond(loginAction as Handler, post("/login", { email, password: TEST_PASSWORD }));
+  const response = await callRoute(loginAction as RouteHandler, postRequest("/login", { email, password: TEST_PASSWORD }));
   expect(response.status).toBe(302);
   return response.headers.get("Set-Cookie")!.split(";")[0];
 }
@@ -79,18 +48,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await closeQueues();
+  await releaseQueues();
 });
 
 const base = () => `/admin/periods/${periodId}/assignment`;
 
 describe("the admin assignment pages", () => {
   it("start a run from the form, refusing bad input with a 400 and a message per field", async () => {
-    const bad = await respond(runsAction as Handler, post(base(), { objective: "fastest", seed: "-3", unassignedPolicy: "leave" }, adminCookie), {
+    const bad = await callRoute(runsAction as RouteHandler, postRequest(base(), { objective: "fastest", seed: "-3", unassignedPolicy: "leave" }, adminCookie), {
       periodId,
     });
     expect(bad.status).toBe(400);
@@ -100,7 +65,7 @@ describe("the admin assignment pages", () => {
     expect(await db.select().from(assignmentRuns).where(eq(assignmentRuns.periodId, periodId))).toEqual([]);
 
     for (const objective of ["linear", "rank-maximal"]) {
-      const started = await respond(runsAction as Handler, post(base(), { objective, seed: "5", unassignedPolicy: "leave" }, adminCookie), {
+      const started = await callRoute(runsAction as RouteHandler, postRequest(base(), { objective, seed: "5", unassignedPolicy: "leave" }, adminCookie), {
         periodId,
       });
       expect(started.status).toBe(302);
@@ -114,7 +79,7 @@ describe("the admin assignment pages", () => {
     // The queued jobs are executed here directly; the worker path has its own test.
     for (const run of runs) await executeAssignmentRun({ db, runId: run.id });
 
-    const page = await respond(runsLoader as Handler, get(base(), adminCookie), { periodId });
+    const page = await callRoute(runsLoader as RouteHandler, getRequest(base(), adminCookie), { periodId });
     const body = (await page.json()) as { runs: { id: string; status: string; progress: number }[] };
     expect(body.runs.map((run) => [run.status, run.progress])).toEqual([
       ["succeeded", 100],
@@ -124,7 +89,7 @@ describe("the admin assignment pages", () => {
 
   it("shows a run with its profile, search and a student's explanation", async () => {
     const placedOnA = (await db.select().from(assignments).where(and(eq(assignments.runId, runId), eq(assignments.topicId, topicIds[0]))))[0];
-    const response = await respond(runLoader as Handler, get(`${base()}/${runId}?q=student&student=${placedOnA.studentId}`, adminCookie), {
+    const response = await callRoute(runLoader as RouteHandler, getRequest(`${base()}/${runId}?q=student&student=${placedOnA.studentId}`, adminCookie), {
       periodId,
       runId,
     });
@@ -145,24 +110,24 @@ describe("the admin assignment pages", () => {
   it("refuses an override without a reason or onto a full topic, and applies a valid one", async () => {
     const left = (await db.select().from(assignments).where(eq(assignments.runId, runId))).filter((row) => row.topicId === null)[0];
     const url = `${base()}/${runId}`;
-    const noReason = await respond(runAction as Handler, post(url, { intent: "override", studentId: left.studentId, topicId: topicIds[2], reason: "" }, adminCookie), {
+    const noReason = await callRoute(runAction as RouteHandler, postRequest(url, { intent: "override", studentId: left.studentId, topicId: topicIds[2], reason: "" }, adminCookie), {
       periodId,
       runId,
     });
     expect(noReason.status).toBe(400);
     expect(((await noReason.json()) as { errors: Record<string, string> }).errors.reason).toMatch(/reason/);
 
-    const full = await respond(
-      runAction as Handler,
-      post(url, { intent: "override", studentId: left.studentId, topicId: topicIds[0], reason: "Asked nicely" }, adminCookie),
+    const full = await callRoute(
+      runAction as RouteHandler,
+      postRequest(url, { intent: "override", studentId: left.studentId, topicId: topicIds[0], reason: "Asked nicely" }, adminCookie),
       { periodId, runId },
     );
     expect(full.status).toBe(409);
     expect(((await full.json()) as { errors: Record<string, string> }).errors.form).toMatch(/Topic 01 is full \(1 of 1 seats/);
 
-    const moved = await respond(
-      runAction as Handler,
-      post(url, { intent: "override", studentId: left.studentId, topicId: topicIds[2], reason: "Supervisor of C agreed" }, adminCookie),
+    const moved = await callRoute(
+      runAction as RouteHandler,
+      postRequest(url, { intent: "override", studentId: left.studentId, topicId: topicIds[2], reason: "Supervisor of C agreed" }, adminCookie),
       { periodId, runId },
     );
     expect(moved.status).toBe(302);
@@ -171,7 +136,7 @@ describe("the admin assignment pages", () => {
   });
 
   it("compares two runs and exports a run as CSV", async () => {
-    const compared = await respond(compareLoader as Handler, get(`${base()}/compare?a=${runId}&b=${otherRunId}`, adminCookie), { periodId });
+    const compared = await callRoute(compareLoader as RouteHandler, getRequest(`${base()}/compare?a=${runId}&b=${otherRunId}`, adminCookie), { periodId });
     expect(compared.status).toBe(200);
     const comparison = (await compared.json()) as { sameInput: boolean; differences: { studentId: string }[]; runs: unknown[] };
     expect(comparison.sameInput).toBe(true);
@@ -183,7 +148,7 @@ describe("the admin assignment pages", () => {
     expect(expected.length).toBeGreaterThan(0);
     expect(comparison.differences.map((difference) => difference.studentId).sort()).toEqual(expected.sort());
 
-    const csv = await respond(csvLoader as Handler, get(`${base()}/${runId}/csv`, adminCookie), { periodId, runId });
+    const csv = await callRoute(csvLoader as RouteHandler, getRequest(`${base()}/${runId}/csv`, adminCookie), { periodId, runId });
     expect(csv.headers.get("Content-Type")).toMatch(/text\/csv/);
     const lines = (await csv.text()).trim().split(/\r?\n/);
     expect(lines[0]).toBe("student_name,student_email,topic,choice,overridden,override_reason");
@@ -193,22 +158,22 @@ describe("the admin assignment pages", () => {
 
   it("answers 403 to a student and sends a visitor to sign in, on every loader and action", async () => {
     const student = studentCookies[0];
-    const calls: [Handler, (cookie?: string) => Request, Params][] = [
-      [runsLoader as Handler, (cookie) => get(base(), cookie), { periodId }],
-      [runsAction as Handler, (cookie) => post(base(), { objective: "linear", seed: "1", unassignedPolicy: "leave" }, cookie), { periodId }],
-      [runLoader as Handler, (cookie) => get(`${base()}/${runId}`, cookie), { periodId, runId }],
-      [runAction as Handler, (cookie) => post(`${base()}/${runId}`, { intent: "publish" }, cookie), { periodId, runId }],
+    const calls: [RouteHandler, (cookie?: string) => Request, Record<string, string>][] = [
+      [runsLoader as RouteHandler, (cookie) => getRequest(base(), cookie), { periodId }],
+      [runsAction as RouteHandler, (cookie) => postRequest(base(), { objective: "linear", seed: "1", unassignedPolicy: "leave" }, cookie), { periodId }],
+      [runLoader as RouteHandler, (cookie) => getRequest(`${base()}/${runId}`, cookie), { periodId, runId }],
+      [runAction as RouteHandler, (cookie) => postRequest(`${base()}/${runId}`, { intent: "publish" }, cookie), { periodId, runId }],
       [
-        runAction as Handler,
-        (cookie) => post(`${base()}/${runId}`, { intent: "override", studentId: studentIds[0], topicId: "", reason: "Hijack" }, cookie),
+        runAction as RouteHandler,
+        (cookie) => postRequest(`${base()}/${runId}`, { intent: "override", studentId: studentIds[0], topicId: "", reason: "Hijack" }, cookie),
         { periodId, runId },
       ],
-      [compareLoader as Handler, (cookie) => get(`${base()}/compare?a=${runId}&b=${otherRunId}`, cookie), { periodId }],
-      [csvLoader as Handler, (cookie) => get(`${base()}/${runId}/csv`, cookie), { periodId, runId }],
+      [compareLoader as RouteHandler, (cookie) => getRequest(`${base()}/compare?a=${runId}&b=${otherRunId}`, cookie), { periodId }],
+      [csvLoader as RouteHandler, (cookie) => getRequest(`${base()}/${runId}/csv`, cookie), { periodId, runId }],
     ];
     for (const [handler, request, params] of calls) {
-      expect((await respond(handler, request(student), params)).status).toBe(403);
-      const anonymous = await respond(handler, request(), params);
+      expect((await callRoute(handler, request(student), params)).status).toBe(403);
+      const anonymous = await callRoute(handler, request(), params);
       expect(anonymous.status).toBe(302);
       expect(anonymous.headers.get("Location")).toMatch(/^\/login\?redirectTo=/);
     }
@@ -220,22 +185,22 @@ describe("the admin assignment pages", () => {
   });
 
   it("answers 404 for ids that name nothing", async () => {
-    expect((await respond(runLoader as Handler, get(`${base()}/nope`, adminCookie), { periodId, runId: "nope" })).status).toBe(404);
+    expect((await callRoute(runLoader as RouteHandler, getRequest(`${base()}/nope`, adminCookie), { periodId, runId: "nope" })).status).toBe(404);
     const unknown = "00000000-0000-4000-8000-000000000000";
-    expect((await respond(runLoader as Handler, get(`${base()}/${unknown}`, adminCookie), { periodId, runId: unknown })).status).toBe(404);
+    expect((await callRoute(runLoader as RouteHandler, getRequest(`${base()}/${unknown}`, adminCookie), { periodId, runId: unknown })).status).toBe(404);
   });
 });
 
 describe("publication and the student's view", () => {
   it("shows nothing before publication, then each student only their own result", async () => {
     for (const cookie of studentCookies) {
-      const before = (await (await respond(resultLoader as Handler, get("/student/result", cookie))).json()) as { result: unknown };
+      const before = (await (await callRoute(resultLoader as RouteHandler, getRequest("/student/result", cookie))).json()) as { result: unknown };
       expect(before.result).toBeNull();
     }
 
-    const published = await respond(runAction as Handler, post(`${base()}/${runId}`, { intent: "publish" }, adminCookie), { periodId, runId });
+    const published = await callRoute(runAction as RouteHandler, postRequest(`${base()}/${runId}`, { intent: "publish" }, adminCookie), { periodId, runId });
     expect(published.status).toBe(302);
-    const again = await respond(runAction as Handler, post(`${base()}/${otherRunId}`, { intent: "publish" }, adminCookie), {
+    const again = await callRoute(runAction as RouteHandler, postRequest(`${base()}/${otherRunId}`, { intent: "publish" }, adminCookie), {
       periodId,
       runId: otherRunId,
     });
@@ -249,14 +214,14 @@ describe("publication and the student's view", () => {
     for (const [index, cookie] of studentCookies.entries()) {
       // Asking for someone else's id changes nothing: the page only ever reads the signed-in student's row.
       const other = studentIds[(index + 1) % studentIds.length];
-      const response = await respond(resultLoader as Handler, get(`/student/result?studentId=${other}`, cookie));
+      const response = await callRoute(resultLoader as RouteHandler, getRequest(`/student/result?studentId=${other}`, cookie));
       const { result } = (await response.json()) as { result: { topic: { id: string } | null; rank: number | null } };
       expect(result.topic?.id ?? null).toBe(topicOf.get(studentIds[index]));
     }
-    expect((await respond(resultLoader as Handler, get("/student/result", adminCookie))).status).toBe(403);
+    expect((await callRoute(resultLoader as RouteHandler, getRequest("/student/result", adminCookie))).status).toBe(403);
 
     const latecomer = await makeUser({ name: "Late student" });
-    const late = (await (await respond(resultLoader as Handler, get("/student/result", await signIn(latecomer.email)))).json()) as {
+    const late = (await (await callRoute(resultLoader as RouteHandler, getRequest("/student/result", await signIn(latecomer.email)))).json()) as {
       period: { status: string };
       result: unknown;
     };

@@ -19,10 +19,11 @@ import { solveAssignment } from "~/models/assignment/solver";
 import { generatePreferences } from "~/models/assignment/synthetic";
 import { closePeriod, createPeriod, createTopic } from "~/models/period.server";
 import { ensureRankings } from "~/models/seed.server";
-import { closeQueues, getQueue } from "~/queues.server";
+import { getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { startWorkers } from "../../jobs/workers";
 import { makeOpenPeriod, makeUser } from "../support/factories";
+import { releaseQueues } from "../support/queues";
 
 const SYSTEM = { actorId: null, actorType: "system" as const, sessionId: "test" };
 const db = getDb();
@@ -87,11 +88,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await running?.close();
   await queueEvents?.close();
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await closeQueues();
+  await releaseQueues();
 });
 
 const actor = () => ({ actorId: admin.id, sessionId: "test-session" });

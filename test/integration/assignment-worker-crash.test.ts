@@ -4,11 +4,12 @@ import { assignmentRuns, assignments, events } from "../../drizzle/schema";
 import { getDb } from "~/db.server";
 import { getEnv } from "~/env.server";
 import { requestAssignmentRun } from "~/models/assignment/runs.server";
-import { closeQueues, getQueue } from "~/queues.server";
+import { getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { startWorkerProcess, type RunningProcess } from "../support/app-server";
 import { makeLargeClosedPeriod } from "../support/bulk";
 import { makeUser } from "../support/factories";
+import { releaseQueues } from "../support/queues";
 
 const db = getDb();
 // Short lock and check so a dead worker's job is picked up in seconds rather than a minute.
@@ -21,11 +22,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await closeQueues();
+  await releaseQueues();
 });
 
 async function runState(runId: string) {

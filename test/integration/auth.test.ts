@@ -8,38 +8,9 @@ import { action as logoutAction } from "~/routes/logout";
 import { action as registerAction, registrationSchema } from "~/routes/register";
 import { loader as studentLoader } from "~/routes/student._index";
 import { makeUser, TEST_PASSWORD } from "../support/factories";
-
-const BASE = "http://localhost";
-
-function post(path: string, fields: Record<string, string>, cookie?: string) {
-  return new Request(`${BASE}${path}`, {
-    method: "POST",
-    body: new URLSearchParams(fields),
-    headers: { "Content-Type": "application/x-www-form-urlencoded", ...(cookie ? { Cookie: cookie } : {}) },
-  });
-}
-
-function get(path: string, cookie?: string) {
-  return new Request(`${BASE}${path}`, { headers: cookie ? { Cookie: cookie } : {} });
-}
+import { getRequest, postRequest, respond } from "../support/routes";
 
 const args = (request: Request) => ({ request, params: {}, context: { clientAddress: "203.0.113.7" } });
-
-/** Runs an action or loader; returns the Response it returned or threw. */
-async function respond(run: () => Promise<unknown>): Promise<Response> {
-  try {
-    const result = await run();
-    if (result instanceof Response) return result;
-    const wrapped = result as { type?: string; data?: unknown; init?: ResponseInit };
-    if (wrapped?.type === "DataWithResponseInit") {
-      return Response.json(wrapped.data, wrapped.init ?? {});
-    }
-    return Response.json(result);
-  } catch (thrown) {
-    if (thrown instanceof Response) return thrown;
-    throw thrown;
-  }
-}
 
 function cookieOf(response: Response): string {
   const header = response.headers.get("Set-Cookie");
@@ -48,7 +19,7 @@ function cookieOf(response: Response): string {
 }
 
 async function signIn(email: string, password = TEST_PASSWORD) {
-  const response = await respond(() => loginAction(args(post("/login", { email, password }))));
+  const response = await respond(() => loginAction(args(postRequest("/login", { email, password }))));
   expect(response.status).toBe(302);
   return cookieOf(response);
 }
@@ -58,7 +29,7 @@ describe("registration", () => {
     const response = await respond(() =>
       registerAction(
         args(
-          post("/register", {
+          postRequest("/register", {
             name: "Ada Lovelace",
             email: "Ada@Example.edu",
             password: "analytical-engine",
@@ -74,7 +45,7 @@ describe("registration", () => {
     expect(user.passwordHash).toMatch(/^\$argon2id\$/);
     const recorded = await getDb().select().from(events).where(eq(events.actorId, user.id));
     expect(recorded.map((event) => event.type)).toEqual(["STUDENT_REGISTERED"]);
-    const page = await respond(() => studentLoader(args(get("/student", cookieOf(response)))));
+    const page = await respond(() => studentLoader(args(getRequest("/student", cookieOf(response)))));
     expect(page.status).toBe(200);
   });
 
@@ -83,7 +54,7 @@ describe("registration", () => {
     const [{ before }] = await getDb().select({ before: sql<number>`count(*)::int` }).from(users);
     const response = await respond(() =>
       registerAction(
-        args(post("/register", { name: "Someone", email: "TAKEN@example.edu", password: "long-enough-pw", confirmPassword: "long-enough-pw" })),
+        args(postRequest("/register", { name: "Someone", email: "TAKEN@example.edu", password: "long-enough-pw", confirmPassword: "long-enough-pw" })),
       ),
     );
     expect(response.status).toBe(409);
@@ -94,7 +65,7 @@ describe("registration", () => {
 
   it("answers malformed input with a message for each field and creates nothing", async () => {
     const response = await respond(() =>
-      registerAction(args(post("/register", { name: "", email: "not-an-email", password: "short", confirmPassword: "other" }))),
+      registerAction(args(postRequest("/register", { name: "", email: "not-an-email", password: "short", confirmPassword: "other" }))),
     );
     expect(response.status).toBe(400);
     const body = (await response.json()) as { errors: Record<string, string> };
@@ -117,9 +88,9 @@ describe("registration", () => {
 describe("sign-in", () => {
   it("answers a wrong password and an unknown email with the same message", async () => {
     const user = await makeUser();
-    const wrong = await respond(() => loginAction(args(post("/login", { email: user.email, password: "nope-nope-nope" }))));
+    const wrong = await respond(() => loginAction(args(postRequest("/login", { email: user.email, password: "nope-nope-nope" }))));
     const unknown = await respond(() =>
-      loginAction(args(post("/login", { email: "nobody@example.edu", password: TEST_PASSWORD }))),
+      loginAction(args(postRequest("/login", { email: "nobody@example.edu", password: TEST_PASSWORD }))),
     );
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
@@ -129,17 +100,17 @@ describe("sign-in", () => {
   it("refuses further tries after five failures, even with the right password", async () => {
     const user = await makeUser();
     for (let attempt = 0; attempt < 5; attempt++) {
-      const response = await respond(() => loginAction(args(post("/login", { email: user.email, password: `wrong-${attempt}` }))));
+      const response = await respond(() => loginAction(args(postRequest("/login", { email: user.email, password: `wrong-${attempt}` }))));
       expect(response.status).toBe(401);
     }
-    const blocked = await respond(() => loginAction(args(post("/login", { email: user.email, password: TEST_PASSWORD }))));
+    const blocked = await respond(() => loginAction(args(postRequest("/login", { email: user.email, password: TEST_PASSWORD }))));
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get("Retry-After")).toBe("900");
     expect(((await blocked.json()) as { errors: { form: string } }).errors.form).toContain("Too many failed sign-ins");
   });
 
   it("rejects malformed input with field messages", async () => {
-    const response = await respond(() => loginAction(args(post("/login", { email: "", password: "" }))));
+    const response = await respond(() => loginAction(args(postRequest("/login", { email: "", password: "" }))));
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({
       errors: { email: "Enter your email address", password: "Enter your password" },
@@ -149,7 +120,7 @@ describe("sign-in", () => {
 
 describe("guards", () => {
   it("send an anonymous visitor to sign-in, remembering the page", async () => {
-    const response = await respond(() => adminLoader(args(get("/admin"))));
+    const response = await respond(() => adminLoader(args(getRequest("/admin"))));
     expect(response.status).toBe(302);
     expect(response.headers.get("Location")).toBe("/login?redirectTo=%2Fadmin");
   });
@@ -158,23 +129,23 @@ describe("guards", () => {
     const student = await makeUser();
     const admin = await makeUser({ role: "admin" });
     const studentCookie = await signIn(student.email);
-    const forbidden = await respond(() => adminLoader(args(get("/admin", studentCookie))));
+    const forbidden = await respond(() => adminLoader(args(getRequest("/admin", studentCookie))));
     expect(forbidden.status).toBe(403);
     const adminCookie = await signIn(admin.email);
-    const allowed = await respond(() => adminLoader(args(get("/admin", adminCookie))));
+    const allowed = await respond(() => adminLoader(args(getRequest("/admin", adminCookie))));
     expect(allowed.status).toBe(200);
-    const studentPage = await respond(() => studentLoader(args(get("/student", adminCookie))));
+    const studentPage = await respond(() => studentLoader(args(getRequest("/student", adminCookie))));
     expect(studentPage.status).toBe(403);
   });
 
   it("sign-out revokes the session row, so the old cookie no longer works", async () => {
     const student = await makeUser();
     const cookie = await signIn(student.email);
-    expect((await respond(() => studentLoader(args(get("/student", cookie))))).status).toBe(200);
-    const response = await respond(() => logoutAction(args(post("/logout", {}, cookie))));
+    expect((await respond(() => studentLoader(args(getRequest("/student", cookie))))).status).toBe(200);
+    const response = await respond(() => logoutAction(args(postRequest("/logout", {}, cookie))));
     expect(response.headers.get("Location")).toBe("/login");
     const remaining = await getDb().select().from(sessions).where(eq(sessions.userId, student.id));
     expect(remaining).toHaveLength(0);
-    expect((await respond(() => studentLoader(args(get("/student", cookie))))).status).toBe(302);
+    expect((await respond(() => studentLoader(args(getRequest("/student", cookie))))).status).toBe(302);
   });
 });

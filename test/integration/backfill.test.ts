@@ -1,9 +1,8 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import { QueueEvents } from "bullmq";
 import { and, eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { events, preferences, rankings } from "../../drizzle/schema";
 import { REPO_ROOT } from "../../scripts/lib/paths";
 import { getDb, withTransaction } from "~/db.server";
@@ -13,10 +12,9 @@ import { verifyAggregates } from "~/models/consistency.server";
 import { closePeriod } from "~/models/period.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { ensureStudents } from "~/models/seed.server";
-import { closeQueues, enqueue } from "~/queues.server";
-import { createRedis } from "~/redis.server";
-import { startWorkers } from "../../jobs/workers";
+import { enqueue } from "~/queues.server";
 import { loadAgh, makeOpenPeriod } from "../support/factories";
+import { useWorkersWithEvents } from "../support/queues";
 
 const run = promisify(execFile);
 
@@ -275,32 +273,17 @@ describe("npm run backfill", () => {
 });
 
 describe("the backfillPreferences job", () => {
-  let running: Awaited<ReturnType<typeof startWorkers>>;
-  let queueEvents: QueueEvents;
-  beforeAll(async () => {
-    running = await startWorkers({ concurrency: 1 });
-    queueEvents = new QueueEvents("maintenance", { connection: createRedis("worker"), prefix: getEnv().QUEUE_PREFIX });
-    await queueEvents.waitUntilReady();
-  });
-  afterAll(async () => {
-    await running.close();
-    await queueEvents.close();
-    const redis = createRedis("worker");
-    const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-    await closeQueues();
-  });
+  const workers = useWorkersWithEvents("maintenance");
 
   it("runs in the real worker, reports progress to BullMQ and returns the report", async () => {
     const fixture = await loadAghAsPreferences("job");
     const progress: { done: number; total: number }[] = [];
     const onProgress = ({ data }: { jobId: string; data: unknown }) =>
       progress.push(data as { done: number; total: number });
-    queueEvents.on("progress", onProgress);
+    workers.queueEvents.on("progress", onProgress);
     const job = await enqueue("backfillPreferences", { periodId: fixture.periodId });
-    const result = await job.waitUntilFinished(queueEvents, 60_000);
-    queueEvents.off("progress", onProgress);
+    const result = await job.waitUntilFinished(workers.queueEvents, 60_000);
+    workers.queueEvents.off("progress", onProgress);
     expect(result).toMatchObject({ total: 149, done: 149, applied: 146, rejected: 3, problemCount: 3 });
     expect(progress.length).toBeGreaterThan(10);
     expect(progress.at(-1)).toMatchObject({ done: 149, total: 149 });

@@ -1,22 +1,14 @@
-import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { consistencyRuns, rankings } from "../../drizzle/schema";
 import { getDb } from "~/db.server";
-import { getEnv } from "~/env.server";
-import { applyRankingBatch } from "~/models/ranking.server";
-import { closeQueues } from "~/queues.server";
-import { createRedis } from "~/redis.server";
 import { action } from "~/routes/admin.queues";
-import { makeOpenPeriod, makeUser } from "../support/factories";
+import { makeOpenPeriod, makeUser, saveRanking } from "../support/factories";
 import { postRequest, respond, sessionCookie } from "../support/routes";
+import { releaseQueues } from "../support/queues";
 
 afterAll(async () => {
-  await closeQueues();
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await releaseQueues();
 });
 
 type Summary = { consistency: { runId: number; before: string[]; repaired: string[]; after: string[] } | null; error: string | null };
@@ -25,17 +17,11 @@ describe("the consistency button", () => {
   it("finds an aggregate that disagrees with the rankings table, repairs it and records the run", async () => {
     const { period, topics } = await makeOpenPeriod({ topicCount: 3 });
     const student = await makeUser();
-    await applyRankingBatch({
-      db: getDb(),
+    await saveRanking({
       studentId: student.id,
       periodId: period.id,
-      batchId: randomUUID(),
+      topicIds: [topics[0].id, topics[1].id],
       sessionId: "consistency-test",
-      baseVersion: null,
-      updates: [
-        { topicId: topics[0].id, position: 1 },
-        { topicId: topics[1].id, position: 2 },
-      ],
     });
     // A write that bypassed the model: the table changes, the aggregates do not.
     await getDb()

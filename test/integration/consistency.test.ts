@@ -1,9 +1,8 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import { QueueEvents } from "bullmq";
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { consistencyRuns, topicMetrics, topics } from "../../drizzle/schema";
 import { REPO_ROOT } from "../../scripts/lib/paths";
 import { getDb } from "~/db.server";
@@ -18,10 +17,9 @@ import {
 } from "~/models/consistency.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { ensureStudents } from "~/models/seed.server";
-import { closeQueues, enqueue, getQueue } from "~/queues.server";
-import { createRedis } from "~/redis.server";
-import { startWorkers } from "../../jobs/workers";
+import { enqueue, getQueue } from "~/queues.server";
 import { makeOpenPeriod } from "../support/factories";
+import { useWorkersWithEvents } from "../support/queues";
 
 const run = promisify(execFile);
 
@@ -288,22 +286,7 @@ describe("npm run aggregates:verify / aggregates:repair", () => {
 });
 
 describe("the checkConsistency job", () => {
-  let running: Awaited<ReturnType<typeof startWorkers>>;
-  let queueEvents: QueueEvents;
-  beforeAll(async () => {
-    running = await startWorkers({ concurrency: 1 });
-    queueEvents = new QueueEvents("maintenance", { connection: createRedis("worker"), prefix: getEnv().QUEUE_PREFIX });
-    await queueEvents.waitUntilReady();
-  });
-  afterAll(async () => {
-    await running.close();
-    await queueEvents.close();
-    const redis = createRedis("worker");
-    const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-    await closeQueues();
-  });
+  const workers = useWorkersWithEvents("maintenance");
 
   it("is scheduled at worker boot and repairs through the real worker", async () => {
     const schedulers = await getQueue("maintenance").getJobSchedulers();
@@ -314,7 +297,7 @@ describe("the checkConsistency job", () => {
     const [topicId] = await topicsByPopularity(world.periodId);
     await corruptStoredCount("rankingsByTopic", topicId);
     const job = await enqueue("checkConsistency", { periodId: world.periodId });
-    const result = await job.waitUntilFinished(queueEvents, 60_000);
+    const result = await job.waitUntilFinished(workers.queueEvents, 60_000);
     expect(result).toMatchObject({ differences: 1, repaired: [`rankingsByTopic/${topicId}`] });
     const [recorded] = await getDb().select().from(consistencyRuns).where(eq(consistencyRuns.id, result.runId));
     expect(recorded).toMatchObject({ trigger: "job", remaining: 0 });

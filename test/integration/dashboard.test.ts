@@ -2,33 +2,23 @@ import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db.server";
 import { getDashboard, spanWholePeriod, trendBucketMinutes } from "~/models/dashboard.server";
-import { applyRankingBatch } from "~/models/ranking.server";
-import { getEnv } from "~/env.server";
-import { closeQueues } from "~/queues.server";
-import { createRedis } from "~/redis.server";
-import { makeOpenPeriod, makeUser } from "../support/factories";
+import { makeOpenPeriod, makeUser, saveRanking } from "../support/factories";
+import { releaseQueues } from "../support/queues";
 
 // Reading metrics asks the metrics queue to recompute stale topics.
 afterAll(async () => {
-  await closeQueues();
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await releaseQueues();
 });
 
 describe("the dashboard's data", () => {
   it("holds every topic, participation now and over time, and the trend of the asked-for topic", async () => {
     const { period, topics } = await makeOpenPeriod({ topicCount: 4 });
     const [ranker] = await Promise.all([makeUser(), makeUser()]);
-    await applyRankingBatch({
-      db: getDb(),
+    await saveRanking({
       studentId: ranker.id,
       periodId: period.id,
-      batchId: randomUUID(),
+      topicIds: [topics[1].id],
       sessionId: "dashboard-test",
-      baseVersion: null,
-      updates: [{ topicId: topics[1].id, position: 1 }],
     });
     const asked = await getDashboard({ db: getDb(), period, trendTopicId: topics[2].id });
     expect(asked.metrics.map((view) => view.topicId).sort()).toEqual(topics.map((topic) => topic.id).sort());

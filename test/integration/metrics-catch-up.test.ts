@@ -1,36 +1,20 @@
-import { randomUUID } from "node:crypto";
 import { desc, eq, inArray } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { consistencyRuns, topicMetrics } from "../../drizzle/schema";
 import { startWorkers } from "../../jobs/workers";
 import { getDb } from "~/db.server";
-import { getEnv } from "~/env.server";
-import { applyRankingBatch } from "~/models/ranking.server";
-import { closeQueues, enqueue } from "~/queues.server";
-import { createRedis } from "~/redis.server";
-import { makeOpenPeriod, makeUser } from "../support/factories";
+import { enqueue } from "~/queues.server";
+import { makeOpenPeriod, makeUser, saveRanking } from "../support/factories";
 import { metricsBySql } from "../support/metrics";
+import { releaseQueues } from "../support/queues";
+import { until } from "../support/wait";
 
-const redis = createRedis("worker");
 const cleanups: (() => Promise<unknown>)[] = [];
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
-  await closeQueues();
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await releaseQueues();
 });
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("catching up after saves that never reached the queue", () => {
   it("lets the consistency job find the stale topics and bring their metrics to the truth", async () => {
@@ -39,14 +23,11 @@ describe("catching up after saves that never reached the queue", () => {
     // Saves commit while no recompute is requested, as when Redis is down.
     for (const [index, student] of students.entries()) {
       const order = index % 2 === 0 ? [topics[0], topics[1]] : [topics[1], topics[0], topics[2]];
-      await applyRankingBatch({
-        db: getDb(),
+      await saveRanking({
         studentId: student.id,
         periodId: period.id,
-        batchId: randomUUID(),
+        topicIds: order.map((topic) => topic.id),
         sessionId: "catch-up",
-        baseVersion: null,
-        updates: order.map((topic, position) => ({ topicId: topic.id, position: position + 1 })),
       });
     }
     const topicIds = topics.map((topic) => topic.id);

@@ -10,33 +10,23 @@ import { topicEvents } from "~/models/metrics-aggregates.server";
 import { requestMetricsRecompute } from "~/models/metrics-queue.server";
 import { getPeriodMetrics } from "~/models/metrics.server";
 import { applyRankingBatch } from "~/models/ranking.server";
-import { closeQueues, enqueue, getQueue } from "~/queues.server";
+import { enqueue, getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { REPO_ROOT } from "../../scripts/lib/paths";
 import { startWorkers } from "../../jobs/workers";
-import { makeOpenPeriod, makeUser } from "../support/factories";
+import { makeOpenPeriod, makeUser, saveRanking } from "../support/factories";
 import { metricsBySql } from "../support/metrics";
+import { releaseQueues } from "../support/queues";
+import { until } from "../support/wait";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 const redis = createRedis("worker");
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
-  await closeQueues();
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await releaseQueues();
   redis.disconnect();
 });
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function metricsQueueIdle() {
   const counts = await getQueue("metrics").getJobCounts("waiting", "delayed", "active", "prioritized");
@@ -112,17 +102,12 @@ describe("the metrics worker", () => {
     cleanups.push(() => running.close());
     const { period, topics } = await makeOpenPeriod({ topicCount: 2 });
     const student = await makeUser();
-    await applyRankingBatch({
-      db: getDb(),
+    await saveRanking({
       studentId: student.id,
       periodId: period.id,
-      batchId: randomUUID(),
+      topicIds: [topics[1].id, topics[0].id],
       sessionId: "named",
       baseVersion: 0,
-      updates: [
-        { topicId: topics[1].id, position: 1 },
-        { topicId: topics[0].id, position: 2 },
-      ],
     });
     const job = await enqueue("recomputeTopicMetrics", { topicId: topics[0].id });
     await until(async () => (await getQueue("metrics").getJob(job.id!))?.finishedOn, "the job to finish");
@@ -137,14 +122,12 @@ describe("the metrics worker", () => {
     const { period, topics } = await makeOpenPeriod({ topicCount: 2 });
     const topicId = topics[0].id;
     const student = await makeUser();
-    await applyRankingBatch({
-      db: getDb(),
+    await saveRanking({
       studentId: student.id,
       periodId: period.id,
-      batchId: randomUUID(),
+      topicIds: [topicId],
       sessionId: "crash",
       baseVersion: 0,
-      updates: [{ topicId, position: 1 }],
     });
 
     const child = await startChildWorker();

@@ -8,10 +8,11 @@ import { topicEvents } from "~/models/metrics-aggregates.server";
 import { getPeriodMetrics, getTopicTrend, recomputeTopicMetrics } from "~/models/metrics.server";
 import { applyRankingBatch } from "~/models/ranking.server";
 import { seedAgh } from "~/models/seed.server";
-import { closeQueues, getQueue } from "~/queues.server";
+import { getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { loadAgh, makeOpenPeriod, makeUser } from "../support/factories";
 import { metricsBySql, type TruthRow } from "../support/metrics";
+import { releaseQueues } from "../support/queues";
 
 let agh: Awaited<ReturnType<typeof seedAgh>>;
 
@@ -20,11 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await closeQueues();
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
+  await releaseQueues();
 });
 
 function expectMatchesTruth(actual: Omit<TruthRow, "topicId">, truth: TruthRow) {

@@ -1,24 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { getDb } from "~/db.server";
 import { iteratePeriodEvents, listPeriodEvents, EventFilterSchema } from "~/models/event-log.server";
 import { getParticipationCounts, getParticipationOverTime, listStudentParticipation } from "~/models/participation.server";
-import { applyRankingBatch } from "~/models/ranking.server";
 import { loader as exportLoader } from "~/routes/admin.periods.$periodId.events.export";
-import { makeOpenPeriod, makeUser } from "../support/factories";
+import { makeOpenPeriod, makeUser, saveRanking } from "../support/factories";
 import { getRequest, respond, sessionCookie } from "../support/routes";
-
-async function rank(studentId: string, periodId: string, topicIds: string[], sessionId = `tab-${studentId.slice(0, 4)}`) {
-  return applyRankingBatch({
-    db: getDb(),
-    studentId,
-    periodId,
-    batchId: randomUUID(),
-    sessionId,
-    baseVersion: null,
-    updates: topicIds.map((topicId, index) => ({ topicId, position: index + 1 })),
-  });
-}
 
 describe("participation", () => {
   it("counts ranked and not-yet students, lists them with search and keyset pages, and charts first rankings over time", async () => {
@@ -28,9 +14,9 @@ describe("participation", () => {
       makeUser({ email: "bob@uni.example", name: "Bob Ross" }),
       makeUser({ email: "cy@uni.example", name: "Cy Young" }),
     ]);
-    await rank(ada.id, period.id, [topics[0].id, topics[1].id]);
-    await rank(ada.id, period.id, [topics[1].id, topics[0].id]);
-    await rank(cy.id, period.id, [topics[1].id]);
+    await saveRanking({ studentId: ada.id, periodId: period.id, topicIds: [topics[0].id, topics[1].id] });
+    await saveRanking({ studentId: ada.id, periodId: period.id, topicIds: [topics[1].id, topics[0].id] });
+    await saveRanking({ studentId: cy.id, periodId: period.id, topicIds: [topics[1].id] });
 
     expect(await getParticipationCounts({ db: getDb(), periodId: period.id })).toEqual({ students: 3, ranked: 2, notRanked: 1 });
 
@@ -63,7 +49,12 @@ describe("event log", () => {
     const student = await makeUser({ email: "eve@uni.example" });
     const admin = await makeUser({ role: "admin" });
     for (let index = 0; index < 5; index++) {
-      await rank(student.id, period.id, index % 2 ? [topics[0].id, topics[1].id] : [topics[1].id, topics[0].id], index < 3 ? "tab-a" : "tab-b");
+      await saveRanking({
+        studentId: student.id,
+        periodId: period.id,
+        topicIds: index % 2 ? [topics[0].id, topics[1].id] : [topics[1].id, topics[0].id],
+        sessionId: index < 3 ? "tab-a" : "tab-b",
+      });
     }
     const filter = (query: Record<string, string>) => EventFilterSchema.parse(query);
     const db = getDb();

@@ -5,24 +5,13 @@ import { getDb } from "~/db.server";
 import { diffOrders, orderOf, replayChanges, type RankingChange } from "~/models/ranking";
 import { rankingsByStudent, rankingsByTopic } from "~/models/ranking-aggregates.server";
 import { applyRankingBatch, getStudentRanking, RankingError, undoLastBatch, type RankingResult } from "~/models/ranking.server";
+import { seededRandom } from "~/utils/random";
 import { makeOpenPeriod, makeUser } from "../support/factories";
 
 const STUDENTS = 16;
 const TABS_PER_STUDENT = 2;
 const STEPS_PER_TAB = 14;
 const TOPICS = 12;
-
-/** A small seeded generator, so a failing run can be repeated. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random edit of an order, like a student's: move, add, remove or shuffle a few. */
 function edit(order: string[], topicIds: string[], next: () => number): string[] {
@@ -55,7 +44,7 @@ type Outcome = { applied: number; conflicts: number; undos: number; replays: num
  */
 async function runTab(studentId: string, periodId: string, topicIds: string[], seed: number): Promise<Outcome> {
   const db = getDb();
-  const next = random(seed);
+  const next = seededRandom(seed);
   const outcome: Outcome = { applied: 0, conflicts: 0, undos: 0, replays: 0, nothingToUndo: 0 };
   let known = await getStudentRanking({ db, studentId, periodId });
   const answered: { batchId: string; result: RankingResult }[] = [];

@@ -4,10 +4,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { events, selectionPeriods } from "../../drizzle/schema";
 import { getDb } from "~/db.server";
 import { getEnv } from "~/env.server";
-import { closeQueues, enqueue, getQueue } from "~/queues.server";
+import { enqueue, getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { startWorkers } from "../../jobs/workers";
 import { makeOpenPeriod } from "../support/factories";
+import { releaseQueues } from "../support/queues";
 
 const running = await startWorkers({ concurrency: 2 });
 const lifecycleEvents = new QueueEvents("lifecycle", { connection: createRedis("worker"), prefix: getEnv().QUEUE_PREFIX });
@@ -15,11 +16,7 @@ const lifecycleEvents = new QueueEvents("lifecycle", { connection: createRedis("
 afterAll(async () => {
   await running.close();
   await lifecycleEvents.close();
-  const redis = createRedis("worker");
-  const keys = await redis.keys(`${getEnv().QUEUE_PREFIX}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await closeQueues();
+  await releaseQueues();
 });
 
 describe("the worker", () => {

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { getDb, withTransaction } from "~/db.server";
 import { createPeriod, createTopic, openPeriod } from "~/models/period.server";
 import { parseSoc, type SocData } from "~/models/preflib";
+import { applyRankingBatch } from "~/models/ranking.server";
 import { createUser, type Role } from "~/models/user.server";
 import { AGH_SOC_PATH } from "../../scripts/lib/paths";
 
@@ -43,5 +44,33 @@ export async function makeOpenPeriod({
     }
     const opened = await openPeriod({ tx, periodId: period.id, actor: SYSTEM });
     return { period: opened, topics };
+  });
+}
+
+/**
+ * Saves a student's whole ranking through the ranking model, as one batch
+ * from one tab: `topicIds` first to last. Without `baseVersion` no version check.
+ */
+export async function saveRanking({
+  studentId,
+  periodId,
+  topicIds,
+  sessionId = `tab-${studentId.slice(0, 4)}`,
+  baseVersion = null,
+}: {
+  studentId: string;
+  periodId: string;
+  topicIds: string[];
+  sessionId?: string;
+  baseVersion?: number | null;
+}) {
+  return applyRankingBatch({
+    db: getDb(),
+    studentId,
+    periodId,
+    batchId: randomUUID(),
+    sessionId,
+    baseVersion,
+    updates: topicIds.map((topicId, index) => ({ topicId, position: index + 1 })),
   });
 }

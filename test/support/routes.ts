@@ -30,3 +30,10 @@ export async function respond(run: () => Promise<unknown>): Promise<Response> {
     throw thrown;
   }
 }
+
+export type RouteHandler = (args: { request: Request; params: Record<string, string>; context: object }) => Promise<unknown>;
+
+/** Calls a loader or action as Remix would, from a fixed documentation address, and returns its Response. */
+export function callRoute(handler: RouteHandler, request: Request, params: Record<string, string> = {}): Promise<Response> {
+  return respond(() => handler({ request, params, context: { clientAddress: "203.0.113.9" } }));
+}

@@ -72,6 +72,8 @@
  * the same answer.
  */
 
+import { seededRandom } from "../../utils/random";
+
 export type Objective = "linear" | "generous" | "rank-maximal";
 export type UnassignedPolicy = "leave" | "any-free-seat";
 
@@ -139,7 +141,7 @@ export function solveAssignment(problem: AssignmentProblem, options: SolverOptio
   const instance = compile(problem);
   const { studentCount, maxRank } = instance;
   const arithmetic = options.arithmetic ?? "auto";
-  const random = mulberry32(instance.seed);
+  const random = seededRandom(instance.seed);
   const order = processingOrder(instance, problem.objective, random);
 
   // Counts per rank never exceed the number of students or of seats.
@@ -1367,17 +1369,6 @@ function processingOrder(instance: Instance, objective: Objective, random: () =>
   const positions = Int32Array.from(order, (_, k) => k);
   positions.sort((x, y) => contention[order[y]] - contention[order[x]] || x - y);
   return positions.map((k) => order[k]);
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffledRange(length: number, random: () => number): Int32Array {

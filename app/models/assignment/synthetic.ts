@@ -6,6 +6,8 @@
  * Pure and seeded: the same arguments always give the same preferences.
  */
 
+import { seededRandom } from "../../utils/random";
+
 export interface GeneratePreferencesOptions {
   /** A count (ids become s1, s2, …) or the student ids themselves. */
   students: number | readonly string[];
@@ -36,7 +38,7 @@ export function generatePreferences(options: GeneratePreferencesOptions): Genera
     throw new Error(`zipfExponent must be a finite number >= 0, got ${options.zipfExponent}`);
   }
 
-  const random = mulberry32(options.seed);
+  const random = seededRandom(options.seed);
   const weights = topics.map((_, k) => 1 / Math.pow(k + 1, options.zipfExponent));
   // Short rankings: draw one topic at a time (rejecting repeats), cheap when
   // rankLength is much smaller than the number of topics. Long rankings:
@@ -104,15 +106,4 @@ function upperBound(cumulative: Float64Array, target: number): number {
     else low = middle + 1;
   }
   return low;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
