@@ -219,28 +219,17 @@ export async function applyRankingBatch({
   // Statements that do not depend on each other are issued together: postgres.js
   // pipelines them on the transaction's connection, saving round trips.
   return withTransaction(db, async (tx) => {
-    const [replay, status] = await Promise.all([
-      replayedResult(tx, { batchId, studentId, periodId }),
-      lockPeriodStatus(tx, periodId),
-    ]);
-    if (replay) return replay;
-    requireOpen(status);
-    const version = await lockRankingState(tx, studentId, periodId);
     const topicIds = [...new Set(updates.map((update) => update.topicId))];
-    // The replay check again: a request with the same batch id may have committed while we waited for the lock.
-    const [lateReplay, current, known] = await Promise.all([
-      replayedResult(tx, { batchId, studentId, periodId }),
-      currentPositions(tx, studentId, periodId),
-      knownTopicIds(tx, periodId, topicIds),
-    ]);
-    if (lateReplay) return lateReplay;
-    if (baseVersion !== null && baseVersion !== version) {
-      throw new RankingError(
-        "stale-version",
-        "Your ranking was changed elsewhere (another tab or device). The page now shows the saved order.",
-        { order: orderOf(current), version },
-      );
-    }
+    const started = await startBatch(tx, {
+      batchId,
+      studentId,
+      periodId,
+      baseVersion,
+      staleMessage: "Your ranking was changed elsewhere (another tab or device). The page now shows the saved order.",
+      load: () => knownTopicIds(tx, periodId, topicIds),
+    });
+    if ("replay" in started) return started.replay;
+    const { version, current, loaded: known } = started;
     const unknown = topicIds.filter((id) => !known.has(id));
     if (unknown.length > 0) {
       throw new RankingError("unknown-topic", `Not a topic of this selection period: ${unknown.join(", ")}.`);
@@ -263,6 +252,50 @@ export async function applyRankingBatch({
       ...applied,
     });
   }, { stats, maxAttempts: SAVE_ATTEMPTS });
+}
+
+/**
+ * The start every save and undo shares: answer a replayed batch id with its
+ * stored result, require an open period, lock the student's ranking state,
+ * check the replay again (the same batch may have committed while we waited
+ * for the lock) and refuse a batch based on an older version. `load` runs in
+ * the same round trip as the second check.
+ */
+async function startBatch<T>(
+  tx: Transaction,
+  {
+    batchId,
+    studentId,
+    periodId,
+    baseVersion,
+    staleMessage,
+    load,
+  }: {
+    batchId: string;
+    studentId: string;
+    periodId: string;
+    baseVersion: number | null;
+    staleMessage: string;
+    load: () => Promise<T>;
+  },
+): Promise<{ replay: RankingResult } | { version: number; current: Awaited<ReturnType<typeof currentPositions>>; loaded: T }> {
+  const [replay, status] = await Promise.all([
+    replayedResult(tx, { batchId, studentId, periodId }),
+    lockPeriodStatus(tx, periodId),
+  ]);
+  if (replay) return { replay };
+  requireOpen(status);
+  const version = await lockRankingState(tx, studentId, periodId);
+  const [lateReplay, current, loaded] = await Promise.all([
+    replayedResult(tx, { batchId, studentId, periodId }),
+    currentPositions(tx, studentId, periodId),
+    load(),
+  ]);
+  if (lateReplay) return { replay: lateReplay };
+  if (baseVersion !== null && baseVersion !== version) {
+    throw new RankingError("stale-version", staleMessage, { order: orderOf(current), version });
+  }
+  return { version, current, loaded };
 }
 
 async function replayedResult(
@@ -379,25 +412,17 @@ export async function undoLastBatch({
   baseVersion?: number | null;
 }): Promise<RankingResult> {
   return withTransaction(db, async (tx) => {
-    const [replay, status] = await Promise.all([
-      replayedResult(tx, { batchId, studentId, periodId }),
-      lockPeriodStatus(tx, periodId),
-    ]);
-    if (replay) return replay;
-    requireOpen(status);
-    const version = await lockRankingState(tx, studentId, periodId);
-    const [lateReplay, current] = await Promise.all([
-      replayedResult(tx, { batchId, studentId, periodId }),
-      currentPositions(tx, studentId, periodId),
-    ]);
-    if (lateReplay) return lateReplay;
-    if (baseVersion !== null && baseVersion !== version) {
-      throw new RankingError(
-        "stale-version",
+    const started = await startBatch(tx, {
+      batchId,
+      studentId,
+      periodId,
+      baseVersion,
+      staleMessage:
         "Your ranking was changed elsewhere (another tab or device), so nothing was undone. The page now shows the saved order.",
-        { order: orderOf(current), version },
-      );
-    }
+      load: async () => undefined,
+    });
+    if ("replay" in started) return started.replay;
+    const { version, current } = started;
     const [last] = await tx
       .select()
       .from(rankingBatches)
