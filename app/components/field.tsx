@@ -6,7 +6,9 @@ export function Field({
   error,
   ...inputProps
 }: { label: string; error?: string } & React.InputHTMLAttributes<HTMLInputElement>) {
-  const id = useId();
+  // A given id wins, for pages that move focus to the input.
+  const generatedId = useId();
+  const id = inputProps.id ?? generatedId;
   const errorId = `${id}-error`;
   return (
     <div>
@@ -14,11 +16,11 @@ export function Field({
         {label}
       </label>
       <input
-        id={id}
         className="input"
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? errorId : undefined}
         {...inputProps}
+        id={id}
       />
       {error ? (
         <p id={errorId} className="field-error" role="alert">

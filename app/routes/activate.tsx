@@ -7,22 +7,19 @@ import { FormAlert } from "~/components/form-alert";
 import { getDb, withTransaction } from "~/db.server";
 import { normalizeSignInCode, redeemSignInCode } from "~/models/invitation.server";
 import { createUserSession, getSessionUser } from "~/session.server";
+import { emailField, newPasswordFields, withMatchingPasswords } from "~/utils/account-fields";
 import { parseForm } from "~/utils/forms";
 
-const ActivateSchema = z
-  .object({
-    email: z.string().trim().min(1, "Enter your email address").pipe(z.email("Enter a valid email address")),
+const ActivateSchema = withMatchingPasswords(
+  z.object({
+    email: emailField,
     code: z
       .string()
       .trim()
       .refine((code) => /^[A-Z0-9]{12}$/.test(normalizeSignInCode(code)), "Enter the 12-character code, e.g. ABCD-EFGH-JKMN"),
-    password: z.string().min(10, "Use at least 10 characters").max(200, "Use at most 200 characters"),
-    confirmPassword: z.string(),
-  })
-  .refine((form) => form.password === form.confirmPassword, {
-    path: ["confirmPassword"],
-    message: "The passwords do not match",
-  });
+    ...newPasswordFields,
+  }),
+);
 
 export const meta: MetaFunction = () => [{ title: "Set your password · TopicMatch" }];
 

@@ -2,6 +2,7 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { useEffect } from "react";
 import { z } from "zod";
+import { Field } from "~/components/field";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { FormAlert } from "~/components/form-alert";
 import { StatusBadge } from "~/components/status-badge";
@@ -136,25 +137,14 @@ export default function AssignmentPage() {
               ) : null}
             </fieldset>
             <div className="grid gap-4 sm:grid-cols-2">
-              <div>
-                <label htmlFor="seed" className="label">
-                  Seed (tie-breaking; the same seed gives the same result)
-                </label>
-                <input
-                  id="seed"
-                  name="seed"
-                  className="input"
-                  inputMode="numeric"
-                  defaultValue={suggestedSeed}
-                  aria-invalid={errors.seed ? true : undefined}
-                  aria-describedby={errors.seed ? "seed-error" : undefined}
-                />
-                {errors.seed ? (
-                  <p id="seed-error" className="field-error" role="alert">
-                    {errors.seed}
-                  </p>
-                ) : null}
-              </div>
+              <Field
+                label="Seed (tie-breaking; the same seed gives the same result)"
+                id="seed"
+                name="seed"
+                inputMode="numeric"
+                defaultValue={suggestedSeed}
+                error={errors.seed}
+              />
               <div>
                 <label htmlFor="unassignedPolicy" className="label">
                   Students whose ranked topics are all full

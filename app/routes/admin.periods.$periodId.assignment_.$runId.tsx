@@ -4,6 +4,7 @@ import { useEffect, useRef } from "react";
 import { z } from "zod";
 import { ProfileChart } from "~/components/assignment/profile-chart";
 import { Pagination } from "~/components/assignment/pagination";
+import { Field } from "~/components/field";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { FormAlert } from "~/components/form-alert";
 import { StatusBadge } from "~/components/status-badge";
@@ -243,22 +244,13 @@ export default function AssignmentRunPage() {
                 ) : null}
               </div>
               <div className="sm:col-span-2">
-                <label htmlFor="override-reason" className="label">
-                  Reason (required, kept in the event log)
-                </label>
-                <input
+                <Field
+                  label="Reason (required, kept in the event log)"
                   id="override-reason"
                   name="reason"
-                  className="input"
                   required
-                  aria-invalid={errors.reason ? true : undefined}
-                  aria-describedby={errors.reason ? "override-reason-error" : undefined}
+                  error={errors.reason}
                 />
-                {errors.reason ? (
-                  <p id="override-reason-error" className="field-error" role="alert">
-                    {errors.reason}
-                  </p>
-                ) : null}
               </div>
               <div>
                 <button type="submit" className="btn-secondary" disabled={navigation.state === "submitting"}>

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { PeriodPageHeader } from "~/components/admin/period-header";
+import { Field } from "~/components/field";
 import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { getDb } from "~/db.server";
 import { describeEvent } from "~/models/event-format";
@@ -75,13 +76,7 @@ export default function EventLogPage() {
           </select>
           {error("type")}
         </div>
-        <div>
-          <label htmlFor="filter-actor" className="label">
-            Actor (email or id)
-          </label>
-          <input id="filter-actor" name="actor" className="input" defaultValue={value("actor")} />
-          {error("actor")}
-        </div>
+        <Field label="Actor (email or id)" name="actor" defaultValue={value("actor")} error={filterErrors.actor} />
         <div>
           <label htmlFor="filter-actor-type" className="label">
             Actor kind
@@ -94,27 +89,9 @@ export default function EventLogPage() {
           </select>
           {error("actorType")}
         </div>
-        <div>
-          <label htmlFor="filter-session" className="label">
-            Session
-          </label>
-          <input id="filter-session" name="session" className="input" defaultValue={value("session")} />
-          {error("session")}
-        </div>
-        <div>
-          <label htmlFor="filter-from" className="label">
-            From (UTC)
-          </label>
-          <input id="filter-from" name="from" type="datetime-local" className="input" defaultValue={toUtcInputValue(value("from") || null)} />
-          {error("from")}
-        </div>
-        <div>
-          <label htmlFor="filter-to" className="label">
-            To (UTC)
-          </label>
-          <input id="filter-to" name="to" type="datetime-local" className="input" defaultValue={toUtcInputValue(value("to") || null)} />
-          {error("to")}
-        </div>
+        <Field label="Session" name="session" defaultValue={value("session")} error={filterErrors.session} />
+        <Field label="From (UTC)" name="from" type="datetime-local" defaultValue={toUtcInputValue(value("from") || null)} error={filterErrors.from} />
+        <Field label="To (UTC)" name="to" type="datetime-local" defaultValue={toUtcInputValue(value("to") || null)} error={filterErrors.to} />
         <div className="flex gap-2 sm:col-span-3 lg:col-span-6">
           <button type="submit" className="btn-primary">
             Filter

@@ -7,12 +7,13 @@ import { FormAlert } from "~/components/form-alert";
 import { getDb } from "~/db.server";
 import { verifyLogin } from "~/models/user.server";
 import { createUserSession, getSessionUser } from "~/session.server";
+import { emailField } from "~/utils/account-fields";
 import { parseForm } from "~/utils/forms";
 import { safeRedirectTarget } from "~/utils/http";
 import { clientAddress } from "~/utils/request.server";
 
 const LoginSchema = z.object({
-  email: z.string().trim().min(1, "Enter your email address").pipe(z.email("Enter a valid email address")),
+  email: emailField,
   password: z.string().min(1, "Enter your password"),
   redirectTo: z.string().optional(),
 });

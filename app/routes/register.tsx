@@ -7,28 +7,20 @@ import { getDb, withTransaction } from "~/db.server";
 import { getEnv } from "~/env.server";
 import { createUser, DuplicateEmailError } from "~/models/user.server";
 import { createUserSession, getSessionUser } from "~/session.server";
+import { emailField, newPasswordFields, withMatchingPasswords } from "~/utils/account-fields";
 import { parseForm } from "~/utils/forms";
 
 export function registrationSchema(allowedDomain: string | undefined) {
-  return z
-    .object({
+  return withMatchingPasswords(
+    z.object({
       name: z.string().trim().min(2, "Enter your full name").max(120, "Use at most 120 characters"),
-      email: z
-        .string()
-        .trim()
-        .min(1, "Enter your email address")
-        .pipe(z.email("Enter a valid email address"))
-        .refine(
-          (email) => !allowedDomain || email.toLowerCase().endsWith(`@${allowedDomain.toLowerCase()}`),
-          `Use your @${allowedDomain} address`,
-        ),
-      password: z.string().min(10, "Use at least 10 characters").max(200, "Use at most 200 characters"),
-      confirmPassword: z.string(),
-    })
-    .refine((form) => form.password === form.confirmPassword, {
-      path: ["confirmPassword"],
-      message: "The passwords do not match",
-    });
+      email: emailField.refine(
+        (email) => !allowedDomain || email.toLowerCase().endsWith(`@${allowedDomain.toLowerCase()}`),
+        `Use your @${allowedDomain} address`,
+      ),
+      ...newPasswordFields,
+    }),
+  );
 }
 
 export const meta: MetaFunction = () => [{ title: "Register · TopicMatch" }];
