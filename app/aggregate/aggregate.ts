@@ -16,14 +16,23 @@ import {
 } from "./keys";
 import { validateTree, type ValidationReport } from "./validate";
 import { applyEncodedOps, type EncodedOp, type OpOutcome, type TreeSettings } from "./write";
+import { compactTree, lockTreeForMaintenance, planBuffered, type CompactResult } from "./buffer";
 
 export type Item = { key: Key; id: string; sums: number[] };
 
 export type WriteOp =
   | { op: "insert"; namespace: string; key: Key; id: string; sums?: number[] }
   | { op: "insertIfDoesNotExist"; namespace: string; key: Key; id: string; sums?: number[] }
-  | { op: "delete"; namespace: string; key: Key; id: string }
-  | { op: "deleteIfExists"; namespace: string; key: Key; id: string };
+  | { op: "delete"; namespace: string; key: Key; id: string; sums?: number[] }
+  | { op: "deleteIfExists"; namespace: string; key: Key; id: string; sums?: number[] };
+
+/**
+ * `trusted`: the caller vouches that every delete names an existing item with
+ * the sums given and every insert a new one (a TableAggregate fed from rows the
+ * caller holds locked). Buffered instances then skip the per-item presence
+ * check; strict ops of other writes are still checked. No effect unbuffered.
+ */
+export type BatchOptions = { trusted?: boolean };
 
 export type AggregateOptions = {
   name: string;
@@ -32,12 +41,18 @@ export type AggregateOptions = {
   rootLazy?: boolean;
   /** A batch with at least one op per this many items of a tree rewrites that tree in one pass (default 4; 0: never). */
   rebuildFactor?: number;
+  /**
+   * Buffered writes (default false): a write appends its deltas in the caller's
+   * transaction and `compact` folds them into the tree later; reads add them.
+   * Writers of one tree then never wait for each other. See README.
+   */
+  buffered?: boolean;
 };
 export type RangeQuery = { namespace: string; bounds?: Bounds };
 export type Page<T> = { page: T[]; cursor: string; isDone: boolean };
 type ItemRef = { namespace: string; key: Key; id: string };
 type ItemWithSums = ItemRef & { sums?: number[] };
-type StrictOp = EncodedOp & { strict: boolean; source: ItemRef };
+type StrictOp = EncodedOp & { strict: boolean; trusted: boolean; buffered: boolean; source: ItemRef };
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_NODE_SIZE = 1024;
@@ -84,6 +99,7 @@ abstract class AggregateBase {
   maxNodeSize: number;
   rootLazy: boolean;
   readonly rebuildFactor: number;
+  readonly buffered: boolean;
 
   constructor(options: AggregateOptions) {
     if (!options.name) throw new AggregateConfigError("an aggregate needs a name");
@@ -96,6 +112,7 @@ abstract class AggregateBase {
     checkNodeSize(this.maxNodeSize);
     this.rootLazy = options.rootLazy ?? true;
     this.rebuildFactor = options.rebuildFactor ?? 4;
+    this.buffered = options.buffered ?? false;
     if (!Number.isInteger(this.rebuildFactor) || this.rebuildFactor < 0) {
       throw new AggregateConfigError(`rebuildFactor must be an integer, 0 or more, got ${options.rebuildFactor}`);
     }
@@ -125,25 +142,49 @@ abstract class AggregateBase {
   }
 
   /** @internal Encodes one write op for the shared batch engine. */
-  encode(op: WriteOp): StrictOp {
+  encode(op: WriteOp, options: BatchOptions = {}): StrictOp {
     const insert = op.op === "insert" || op.op === "insertIfDoesNotExist";
+    const trusted = this.buffered && options.trusted === true;
+    if (trusted && !insert && op.sums === undefined) {
+      throw new AggregateConfigError(`${this.name}: a trusted delete must give the sums of the item it removes`);
+    }
     return {
       settings: this.settings,
       namespace: op.namespace,
       kind: insert ? "insert" : "delete",
       item: encodeItem(op.key, op.id),
-      sums: insert ? this.sumsOf(op.sums) : [],
+      sums: insert || trusted ? this.sumsOf(op.sums) : [],
       strict: op.op === "insert" || op.op === "delete",
+      trusted,
+      buffered: this.buffered,
       source: { namespace: op.namespace, key: op.key, id: op.id },
     };
   }
 
   /** Applies many item writes across many namespaces of this aggregate in one locking and one writing call. */
-  async applyBatch(db: AggregateDb, ops: WriteOp[]): Promise<void> {
+  async applyBatch(db: AggregateDb, ops: WriteOp[], options: BatchOptions = {}): Promise<void> {
     await runBatches(
       db,
-      ops.map((op) => this.encode(op)),
+      ops.map((op) => this.encode(op, options)),
     );
+  }
+
+  /**
+   * Folds a namespace's buffered deltas into its tree (own transaction unless
+   * given one). Null when another transaction is compacting or rebuilding it.
+   */
+  async compact(db: AggregateDb, namespace: string): Promise<CompactResult | null> {
+    return compactTree(db, this.settings, namespace);
+  }
+
+  /** How many buffered deltas (item writes) wait to be compacted, in one namespace or all of this instance's. */
+  async pendingCount(db: AggregateDb, namespace?: string): Promise<number> {
+    const [row] = await query<{ n: string }>(
+      db,
+      sql`select coalesce(sum(cardinality(items)), 0) as n from aggregate_pending
+          where aggregate = ${this.name} and (${namespace ?? null}::text is null or namespace = ${namespace ?? null}::text)`,
+    );
+    return Number(row.n);
   }
 
   async count(db: AggregateDb, q: RangeQuery): Promise<number> {
@@ -298,12 +339,19 @@ abstract class AggregateBase {
   /** Namespaces that hold at least one item, in the database's text order. */
   async paginateNamespaces(db: AggregateDb, q: { cursor?: string; pageSize?: number } = {}): Promise<Page<string>> {
     const pageSize = q.pageSize ?? DEFAULT_PAGE_SIZE;
+    // A namespace with deltas may have gained its first items or lost its last ones: count those.
     const rows = await query<{ namespace: string }>(
       db,
-      sql`select t.namespace from aggregate_trees t join aggregate_nodes n on n.id = t.root_id
-          where t.aggregate = ${this.name} and (${q.cursor ?? null}::text is null or t.namespace > ${q.cursor ?? null}::text)
-            and cardinality(n.keys) > 0
-          order by t.namespace limit ${pageSize + 1}`,
+      sql`select s.namespace from (
+            select t.namespace, cardinality(n.keys) > 0 as filled from aggregate_trees t join aggregate_nodes n on n.id = t.root_id
+            where t.aggregate = ${this.name}
+            union
+            select distinct p.namespace, false from aggregate_pending p where p.aggregate = ${this.name}) s
+          where (${q.cursor ?? null}::text is null or s.namespace > ${q.cursor ?? null}::text)
+          group by s.namespace
+          having case when exists (select 1 from aggregate_pending p where p.aggregate = ${this.name} and p.namespace = s.namespace)
+            then aggregate_count(${this.name}, s.namespace, null, null) > 0 else bool_or(s.filled) end
+          order by s.namespace limit ${pageSize + 1}`,
     );
     const page = rows.slice(0, pageSize).map((row) => row.namespace);
     return { page, cursor: page.at(-1) ?? q.cursor ?? "", isDone: rows.length <= pageSize };
@@ -324,6 +372,7 @@ abstract class AggregateBase {
         this.rootLazy = rootLazy;
         await query(tx, sql`delete from aggregate_nodes where aggregate = ${this.name}`);
         await query(tx, sql`delete from aggregate_trees where aggregate = ${this.name}`);
+        await query(tx, sql`delete from aggregate_pending where aggregate = ${this.name}`);
         return;
       }
       await resetTree(tx, this, options.namespace, { maxNodeSize, rootLazy });
@@ -385,6 +434,8 @@ async function resetTree(
   namespace: string,
   overrides: { maxNodeSize?: number; rootLazy?: boolean },
 ) {
+  await lockTreeForMaintenance(tx, aggregate.name, namespace);
+  await query(tx, sql`delete from aggregate_pending where aggregate = ${aggregate.name} and namespace = ${namespace}`);
   const [settings] = await query<{ o_id: string; o_max_node_size: number; o_root_lazy: boolean; o_channels: number }>(
     tx,
     sql`select o_id, o_max_node_size, o_root_lazy, o_channels from aggregate_lock_paths(
@@ -482,7 +533,7 @@ export class TableAggregate<Row> extends AggregateBase {
   /** The write ops of a change set: the deleted rows' items go first, then the inserted rows'. */
   opsFor(changes: { deleted?: Row[]; inserted?: Row[] }): WriteOp[] {
     return [
-      ...(changes.deleted ?? []).map((row): WriteOp => ({ op: "delete", ...this.ref(row) })),
+      ...(changes.deleted ?? []).map((row): WriteOp => ({ op: "delete", ...this.full(row) })),
       ...(changes.inserted ?? []).map((row): WriteOp => ({ op: "insert", ...this.full(row) })),
     ];
   }
@@ -519,33 +570,88 @@ export class TableAggregate<Row> extends AggregateBase {
     ]);
   }
 
-  async applyChanges(db: AggregateDb, changes: { deleted?: Row[]; inserted?: Row[] }): Promise<void> {
-    await this.applyBatch(db, this.opsFor(changes));
+  async applyChanges(
+    db: AggregateDb,
+    changes: { deleted?: Row[]; inserted?: Row[] },
+    options: BatchOptions = {},
+  ): Promise<void> {
+    await this.applyBatch(db, this.opsFor(changes), options);
   }
 }
 
+function refusal(ops: StrictOp[], outcomes: OpOutcome[]): Error | null {
+  const failed = outcomes.findIndex((outcome, i) => outcome !== "done" && ops[i].strict);
+  if (failed < 0) return null;
+  const op = ops[failed];
+  return outcomes[failed] === "duplicate"
+    ? new AggregateDuplicateItemError(`${op.settings.aggregate}: item ${describe(op.source)} already exists`)
+    : new AggregateItemMissingError(`${op.settings.aggregate}: item ${describe(op.source)} does not exist`);
+}
+
+/**
+ * Buffered ops are planned first (their presence check), then direct ops run
+ * with both sets of outcomes in view, and only when nothing is refused are the
+ * buffered deltas written: a refused batch writes nothing.
+ */
 async function runBatches(db: AggregateDb, ops: StrictOp[]): Promise<OpOutcome[]> {
   if (ops.length === 0) return [];
+  const buffered = ops.filter((op) => op.buffered);
+  const direct = ops.filter((op) => !op.buffered);
   return inTransaction(db, async (tx) => {
-    return applyEncodedOps(tx, ops, (outcomes) => {
-      const failed = outcomes.findIndex((outcome, i) => outcome !== "done" && ops[i].strict);
-      if (failed < 0) return null;
-      const op = ops[failed];
-      return outcomes[failed] === "duplicate"
-        ? new AggregateDuplicateItemError(`${op.settings.aggregate}: item ${describe(op.source)} already exists`)
-        : new AggregateItemMissingError(`${op.settings.aggregate}: item ${describe(op.source)} does not exist`);
-    });
+    const plan = buffered.length > 0 ? await planBuffered(tx, buffered) : null;
+    if (plan) {
+      const refused = refusal(buffered, plan.outcomes);
+      if (refused) throw refused;
+    }
+    const directOutcomes = await applyEncodedOps(tx, direct, (outcomes) => refusal(direct, outcomes));
+    if (plan) await plan.write();
+    const byOp = new Map<StrictOp, OpOutcome>();
+    buffered.forEach((op, i) => byOp.set(op, plan!.outcomes[i]));
+    direct.forEach((op, i) => byOp.set(op, directOutcomes[i]));
+    return ops.map((op) => byOp.get(op)!);
   });
+}
+
+/**
+ * Compacts the buffered deltas of the given instances, the trees with the most
+ * deltas first, each tree in its own transaction; trees another transaction is
+ * compacting are skipped. For a worker to call on a schedule.
+ */
+export async function compactPending(
+  db: AggregateDb,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  aggregates: (DirectAggregate | TableAggregate<any>)[],
+  options: { maxTrees?: number } = {},
+): Promise<{ trees: number; skipped: number; deltas: number; anomalies: number }> {
+  const byName = new Map(aggregates.map((aggregate) => [aggregate.name, aggregate]));
+  const trees = await query<{ aggregate: string; namespace: string }>(
+    db,
+    sql`select aggregate, namespace from aggregate_pending where aggregate = any(${sql.param([...byName.keys()])}::text[])
+        group by aggregate, namespace order by sum(cardinality(items)) desc, aggregate, namespace
+        limit ${options.maxTrees ?? 1000}`,
+  );
+  const total = { trees: 0, skipped: 0, deltas: 0, anomalies: 0 };
+  for (const tree of trees) {
+    const result = await byName.get(tree.aggregate)!.compact(db, tree.namespace);
+    if (result === null) {
+      total.skipped++;
+      continue;
+    }
+    total.trees++;
+    total.deltas += result.deltas;
+    total.anomalies += result.anomalies;
+  }
+  return total;
 }
 
 /** Applies the write batches of several aggregates in one locking call and one writing call. */
 export async function applyBatches(
   db: AggregateDb,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  batches: { aggregate: DirectAggregate | TableAggregate<any>; ops: WriteOp[] }[],
+  batches: { aggregate: DirectAggregate | TableAggregate<any>; ops: WriteOp[]; trusted?: boolean }[],
 ): Promise<void> {
   await runBatches(
     db,
-    batches.flatMap((batch) => batch.ops.map((op) => batch.aggregate.encode(op))),
+    batches.flatMap((batch) => batch.ops.map((op) => batch.aggregate.encode(op, { trusted: batch.trusted }))),
   );
 }

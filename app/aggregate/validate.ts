@@ -24,7 +24,10 @@ export async function validateTree(
     sql`select root_id, max_node_size, root_lazy, channels from aggregate_trees
         where aggregate = ${aggregate} and namespace = ${namespace}`,
   );
-  if (!tree) return { ok: true, problems: [], count: 0, sums: new Array<number>(defaultChannels).fill(0) };
+  if (!tree) {
+    const empty = { count: 0n, sums: new Array<bigint>(defaultChannels).fill(0n) };
+    return withPending(db, aggregate, namespace, defaultChannels, empty, new Set(), []);
+  }
   const rows = await query<StoredNode>(
     db,
     sql`select id, keys, sums, children, count, totals from aggregate_nodes
@@ -37,6 +40,7 @@ export async function validateTree(
   const seen = new Set<string>();
   const leafDepths = new Set<number>();
   let previous: Buffer | null = null;
+  const inTree = new Set<string>();
 
   const visit = (id: string, depth: number, isRoot: boolean): { count: bigint; sums: bigint[] } => {
     const totals = new Array<bigint>(channels).fill(0n);
@@ -72,6 +76,7 @@ export async function validateTree(
       }
       if (i < size) {
         const key = node.keys[i];
+        inTree.add(key.toString("hex"));
         if (previous && Buffer.compare(previous, key) >= 0) {
           problems.push(`node ${id} item ${i} is not after the item before it in tree order`);
         }
@@ -94,5 +99,44 @@ export async function validateTree(
   const total = visit(tree.root_id, 0, true);
   if (leafDepths.size > 1) problems.push(`leaves at different depths: ${[...leafDepths].sort().join(", ")}`);
   for (const id of nodes.keys()) if (!seen.has(id)) problems.push(`node ${id} is not reachable from the root`);
-  return { ok: problems.length === 0, problems, count: Number(total.count), sums: total.sums.map(Number) };
+  return withPending(db, aggregate, namespace, channels, total, inTree, problems);
+}
+
+/**
+ * Buffered deltas: per item, presence before them (present after minus the
+ * net change) must be 0 or 1 and match the tree; the totals include them.
+ */
+async function withPending(
+  db: AggregateDb,
+  aggregate: string,
+  namespace: string,
+  channels: number,
+  total: { count: bigint; sums: bigint[] },
+  inTree: Set<string>,
+  problems: string[],
+): Promise<ValidationReport> {
+  const rows = await query<{ item: Buffer; net: number; present: boolean; item_sums: string[] }>(
+    db,
+    sql`select item, net, present, item_sums from aggregate_pending_items(${aggregate}, ${namespace}, null, null, ${channels}::int)`,
+  );
+  let count = total.count;
+  for (const row of rows) {
+    const before = (row.present ? 1 : 0) - row.net;
+    const hex = row.item.toString("hex");
+    if (before !== 0 && before !== 1) {
+      problems.push(`buffered deltas of item ${hex} change its presence by ${row.net} (present after: ${row.present})`);
+    } else if ((before === 1) !== inTree.has(hex)) {
+      problems.push(`buffered deltas of item ${hex} assume it ${before === 1 ? "is" : "is not"} in the tree`);
+    }
+    count += BigInt(row.net);
+  }
+  const sums = [...total.sums];
+  if (rows.length > 0) {
+    const [pending] = await query<{ sums: string[] | null }>(
+      db,
+      sql`select aggregate_pending_sums(${aggregate}, ${namespace}, null, null, ${channels}::int) as sums`,
+    );
+    (pending.sums ?? []).forEach((value, c) => (sums[c] += BigInt(value)));
+  }
+  return { ok: problems.length === 0, problems, count: Number(count), sums: sums.map(Number) };
 }

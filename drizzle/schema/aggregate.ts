@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, check, customType, index, integer, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, check, customType, index, integer, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
 
 // Node keys are memcomparable byte strings (app/aggregate/keys.ts), so
 // Postgres orders them natively with bytea comparison.
@@ -41,4 +41,25 @@ export const aggregateNodes = pgTable(
     totals: bigint("totals", { mode: "number" }).array(),
   },
   (t) => [index("aggregate_nodes_tree_idx").on(t.aggregate, t.namespace)],
+);
+
+/**
+ * Buffered writes: the item deltas of one write batch for one tree, appended
+ * in the writer's transaction (no node row is touched, so writers never wait
+ * for each other) and folded into the tree later by a compaction. Readers add
+ * the deltas of their snapshot to what the tree answers. `signs` are +1
+ * (insert) and −1 (delete); `sums` holds the items' sums item by item (for a
+ * delete, the sums of the item removed).
+ */
+export const aggregatePending = pgTable(
+  "aggregate_pending",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    aggregate: text("aggregate").notNull(),
+    namespace: text("namespace").notNull(),
+    items: byteaArray("items").notNull(),
+    signs: smallint("signs").array().notNull(),
+    sums: bigint("sums", { mode: "number" }).array().notNull(),
+  },
+  (t) => [index("aggregate_pending_tree_idx").on(t.aggregate, t.namespace, t.seq)],
 );

@@ -1,0 +1,176 @@
+import { sql } from "drizzle-orm";
+import { inTransaction, query, type AggregateDb } from "./db";
+import { AggregateConfigError } from "./errors";
+import { byteaLiteral } from "./keys";
+import { applyEncodedOps, type EncodedOp, type OpOutcome, type TreeSettings } from "./write";
+
+/**
+ * A write op for the buffer. `trusted` ops skip the presence check: the caller
+ * vouches that a delete removes an item that exists with exactly these sums
+ * and that an insert adds one that does not (a TableAggregate whose rows the
+ * caller holds locked). Other ops are checked under per-item locks.
+ */
+export type BufferedOp = EncodedOp & { strict: boolean; trusted: boolean };
+
+type Delta = { aggregate: string; namespace: string; item: Buffer; sign: 1 | -1; sums: bigint[] };
+
+const itemId = (op: { settings: TreeSettings; namespace: string; item: Buffer }) =>
+  `${op.settings.aggregate}\u0000${op.namespace}\u0000${op.item.toString("hex")}`;
+
+/**
+ * Plans a batch as deltas: at most one presence lookup (only for ops that are
+ * not trusted), then `write` is one INSERT of one row per tree. No node row is
+ * locked or written, so concurrent writers of one tree do not wait for each
+ * other. Nothing is written until `write` is called.
+ */
+export async function planBuffered(
+  db: AggregateDb,
+  ops: BufferedOp[],
+): Promise<{ outcomes: OpOutcome[]; write: () => Promise<void> }> {
+  const state = new Map<string, { present: boolean; sums: bigint[] }>();
+  const checked = ops.filter((op) => !op.trusted);
+  if (checked.length > 0) {
+    const distinct = [...new Map(checked.map((op) => [itemId(op), op])).values()];
+    const rows = await query<{ o_index: number; o_present: boolean; o_sums: string[] | null }>(
+      db,
+      sql`select o_index, o_present, o_sums from aggregate_buffer_lookup(
+        ${sql.param(distinct.map((op) => op.settings.aggregate))}::text[],
+        ${sql.param(distinct.map((op) => op.namespace))}::text[],
+        ${sql.param(distinct.map((op) => byteaLiteral(op.item)))}::text[])`,
+    );
+    for (const row of rows) {
+      state.set(itemId(distinct[row.o_index - 1]), {
+        present: row.o_present,
+        sums: (row.o_sums ?? []).map(BigInt),
+      });
+    }
+  }
+
+  const outcomes: OpOutcome[] = [];
+  const deltas: Delta[] = [];
+  for (const op of ops) {
+    const { aggregate, channels } = op.settings;
+    if (op.sums.length !== channels && (op.kind === "insert" || op.trusted)) {
+      throw new AggregateConfigError(`aggregate ${aggregate}: ${op.sums.length} sums given, it has ${channels} channels`);
+    }
+    const id = itemId(op);
+    const known = state.get(id);
+    if (op.trusted && !known) {
+      deltas.push({ aggregate, namespace: op.namespace, item: op.item, sign: op.kind === "insert" ? 1 : -1, sums: op.sums });
+      state.set(id, { present: op.kind === "insert", sums: op.sums });
+      outcomes.push("done");
+      continue;
+    }
+    const current = known ?? { present: false, sums: [] };
+    if (op.kind === "insert") {
+      if (current.present) {
+        outcomes.push("duplicate");
+        continue;
+      }
+      deltas.push({ aggregate, namespace: op.namespace, item: op.item, sign: 1, sums: op.sums });
+      state.set(id, { present: true, sums: op.sums });
+    } else {
+      if (!current.present) {
+        outcomes.push("missing");
+        continue;
+      }
+      deltas.push({ aggregate, namespace: op.namespace, item: op.item, sign: -1, sums: current.sums });
+      state.set(id, { present: false, sums: [] });
+    }
+    outcomes.push("done");
+  }
+  return {
+    outcomes,
+    write: async () => {
+      if (deltas.length > 0) await insertDeltas(db, deltas);
+    },
+  };
+}
+
+/** One statement: the deltas grouped into one row per tree, in batch order within it. */
+async function insertDeltas(db: AggregateDb, deltas: Delta[]) {
+  await query(
+    db,
+    sql`insert into aggregate_pending (aggregate, namespace, items, signs, sums)
+        select u.a, u.n, array_agg(u.i::bytea order by u.o), array_agg(u.s order by u.o),
+          coalesce(aggregate_concat(string_to_array(u.m, ',')::bigint[] order by u.o), '{}')
+        from unnest(${sql.param(deltas.map((d) => d.aggregate))}::text[], ${sql.param(deltas.map((d) => d.namespace))}::text[],
+          ${sql.param(deltas.map((d) => byteaLiteral(d.item)))}::text[], ${sql.param(deltas.map((d) => d.sign))}::smallint[],
+          ${sql.param(deltas.map((d) => d.sums.join(",")))}::text[]) with ordinality as u(a, n, i, s, m, o)
+        group by u.a, u.n`,
+  );
+}
+
+/** The key of the transaction-scoped advisory lock that one compactor (or a clear/rebuild) holds per tree. */
+export function treeLockSql(aggregate: string, namespace: string) {
+  return sql`hashtextextended(${`compact\u0001${aggregate}\u0001${namespace}`}::text, 0)`;
+}
+
+/** Waits for a tree's compactor (if any) and keeps others out until the transaction ends. */
+export async function lockTreeForMaintenance(tx: AggregateDb, aggregate: string, namespace: string) {
+  await query(tx, sql`select pg_advisory_xact_lock(${treeLockSql(aggregate, namespace)})`);
+}
+
+export type CompactResult = { deltas: number; items: number; anomalies: number };
+
+/**
+ * Folds the deltas of one tree that are committed (or written by this
+ * transaction) into its nodes and deletes them, in one transaction: one net
+ * op per item through the ordinary write engine, which rewrites the tree in
+ * one pass when the deltas are many for its size. Returns null without
+ * waiting when another transaction is compacting, clearing or rebuilding the
+ * tree. Deltas committed meanwhile stay for the next compaction; readers see
+ * the tree and the deltas before or after, never a mix.
+ */
+export async function compactTree(
+  db: AggregateDb,
+  settings: TreeSettings,
+  namespace: string,
+): Promise<CompactResult | null> {
+  return inTransaction(db, async (tx) => {
+    const [lock] = await query<{ ok: boolean }>(
+      tx,
+      sql`select pg_try_advisory_xact_lock(${treeLockSql(settings.aggregate, namespace)}) as ok`,
+    );
+    if (!lock.ok) return null;
+    const rows = await query<{ seq: string; items: Buffer[]; signs: number[]; sums: string[] }>(
+      tx,
+      sql`select seq, items, signs, sums from aggregate_pending
+          where aggregate = ${settings.aggregate} and namespace = ${namespace} order by seq`,
+    );
+    if (rows.length === 0) return { deltas: 0, items: 0, anomalies: 0 };
+    const items = new Map<string, { item: Buffer; net: number; last: 1 | -1; sums: bigint[] }>();
+    let deltas = 0;
+    for (const row of rows) {
+      const width = row.items.length === 0 ? 0 : row.sums.length / row.items.length;
+      row.items.forEach((item, k) => {
+        const sign = row.signs[k] === 1 ? 1 : -1;
+        const key = item.toString("hex");
+        const entry = items.get(key) ?? { item, net: 0, last: sign, sums: [] };
+        entry.net += sign;
+        entry.last = sign;
+        if (sign === 1) entry.sums = row.sums.slice(k * width, (k + 1) * width).map(BigInt);
+        items.set(key, entry);
+        deltas++;
+      });
+    }
+    const ops: EncodedOp[] = [];
+    let anomalies = 0;
+    for (const entry of items.values()) {
+      const present = entry.last === 1 ? 1 : 0;
+      const inTree = present - entry.net;
+      if (inTree !== 0 && inTree !== 1) anomalies++;
+      if (inTree !== 0) {
+        ops.push({ settings, namespace, kind: "delete", item: entry.item, sums: [] });
+      }
+      if (present === 1) ops.push({ settings, namespace, kind: "insert", item: entry.item, sums: entry.sums });
+    }
+    const outcomes = await applyEncodedOps(tx, ops);
+    anomalies += outcomes.filter((outcome) => outcome !== "done").length;
+    await query(
+      tx,
+      sql`delete from aggregate_pending where seq = any(${sql.param(rows.map((row) => row.seq))}::bigint[])`,
+    );
+    return { deltas, items: items.size, anomalies };
+  });
+}

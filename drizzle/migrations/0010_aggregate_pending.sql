@@ -1,0 +1,231 @@
+CREATE TABLE "aggregate_pending" (
+	"seq" bigserial PRIMARY KEY NOT NULL,
+	"aggregate" text NOT NULL,
+	"namespace" text NOT NULL,
+	"items" "bytea"[] NOT NULL,
+	"signs" smallint[] NOT NULL,
+	"sums" bigint[] NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX "aggregate_pending_tree_idx" ON "aggregate_pending" USING btree ("aggregate","namespace","seq");--> statement-breakpoint
+-- Buffered writes (app/aggregate/README.md, "Buffered writes"): readers answer
+-- from the tree plus the deltas their snapshot sees.
+-- Net count of a namespace's buffered deltas within [p_lo, p_hi).
+CREATE FUNCTION aggregate_pending_count(p_aggregate text, p_namespace text, p_lo bytea, p_hi bytea)
+  RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT coalesce(sum(u.sign), 0)::bigint
+  FROM aggregate_pending p, unnest(p.items, p.signs) AS u(item, sign)
+  WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace
+    AND (p_lo IS NULL OR u.item >= p_lo) AND (p_hi IS NULL OR u.item < p_hi)
+$$;
+--> statement-breakpoint
+-- Net per-channel sums of the buffered deltas within [p_lo, p_hi); null when there are none.
+CREATE FUNCTION aggregate_pending_sums(p_aggregate text, p_namespace text, p_lo bytea, p_hi bytea, p_channels int)
+  RETURNS bigint[] LANGUAGE sql STABLE AS $$
+  SELECT array_agg(x.s ORDER BY x.c) FROM (
+    SELECT c.c, sum(u.sign * p.sums[(u.ord - 1) * p_channels + c.c])::bigint AS s
+    FROM aggregate_pending p, unnest(p.items, p.signs) WITH ORDINALITY AS u(item, sign, ord),
+      generate_series(1, p_channels) AS c(c)
+    WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace
+      AND (p_lo IS NULL OR u.item >= p_lo) AND (p_hi IS NULL OR u.item < p_hi)
+    GROUP BY c.c) x
+$$;
+--> statement-breakpoint
+-- Per item with buffered deltas in [p_lo, p_hi): the net change (+1 inserted,
+-- −1 deleted, 0 unchanged or replaced in place), whether it is present after
+-- them (its last delta is an insert) and its sums then.
+CREATE FUNCTION aggregate_pending_items(p_aggregate text, p_namespace text, p_lo bytea, p_hi bytea, p_channels int)
+  RETURNS TABLE (item bytea, net int, present boolean, item_sums bigint[]) LANGUAGE sql STABLE AS $$
+  SELECT DISTINCT ON (d.item) d.item, (sum(d.sign) OVER (PARTITION BY d.item))::int, d.sign = 1, d.s
+  FROM (SELECT u.item, u.sign, p.seq, u.ord, p.sums[(u.ord - 1) * p_channels + 1 : u.ord * p_channels] AS s
+        FROM aggregate_pending p, unnest(p.items, p.signs) WITH ORDINALITY AS u(item, sign, ord)
+        WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace
+          AND (p_lo IS NULL OR u.item >= p_lo) AND (p_hi IS NULL OR u.item < p_hi)) d
+  ORDER BY d.item, d.seq DESC, d.ord DESC
+$$;
+--> statement-breakpoint
+-- Sum channels of a namespace that has deltas but no tree yet.
+CREATE FUNCTION aggregate_pending_channels(p_aggregate text, p_namespace text) RETURNS int LANGUAGE sql STABLE AS $$
+  SELECT cardinality(p.sums) / cardinality(p.items) FROM aggregate_pending p
+  WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace AND cardinality(p.items) > 0 LIMIT 1
+$$;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION aggregate_count(p_aggregate text, p_namespace text, p_lo bytea, p_hi bytea)
+  RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_root bigint;
+  v_n bigint := 0;
+BEGIN
+  IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN 0; END IF;
+  SELECT t.root_id INTO v_root FROM aggregate_trees t WHERE t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  IF FOUND THEN
+    v_n := (aggregate_rank(v_root, p_hi, 1, false)).r_count;
+    IF p_lo IS NOT NULL THEN v_n := v_n - (aggregate_rank(v_root, p_lo, 1, false)).r_count; END IF;
+  END IF;
+  RETURN v_n + aggregate_pending_count(p_aggregate, p_namespace, p_lo, p_hi);
+END;
+$$;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION aggregate_sum(p_aggregate text, p_namespace text, p_lo bytea, p_hi bytea)
+  RETURNS bigint[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_root bigint;
+  v_channels int;
+  v_result bigint[];
+  v_lo bigint[];
+  v_pending bigint[];
+  v_k int;
+BEGIN
+  SELECT t.root_id, t.channels INTO v_root, v_channels FROM aggregate_trees t
+    WHERE t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  IF v_root IS NULL THEN
+    v_channels := aggregate_pending_channels(p_aggregate, p_namespace);
+    IF v_channels IS NULL THEN RETURN NULL; END IF;
+  END IF;
+  v_result := array_fill(0::bigint, ARRAY[v_channels]);
+  IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN v_result; END IF;
+  IF v_root IS NOT NULL THEN
+    v_result := (aggregate_rank(v_root, p_hi, v_channels, true)).r_sums;
+    IF p_lo IS NOT NULL THEN
+      v_lo := (aggregate_rank(v_root, p_lo, v_channels, true)).r_sums;
+      FOR v_k IN 1..v_channels LOOP v_result[v_k] := v_result[v_k] - v_lo[v_k]; END LOOP;
+    END IF;
+  END IF;
+  v_pending := aggregate_pending_sums(p_aggregate, p_namespace, p_lo, p_hi, v_channels);
+  IF v_pending IS NOT NULL THEN
+    FOR v_k IN 1..v_channels LOOP v_result[v_k] := v_result[v_k] + v_pending[v_k]; END LOOP;
+  END IF;
+  RETURN v_result;
+END;
+$$;
+--> statement-breakpoint
+-- The item at p_offset of [p_lo, p_hi) in the tree plus its buffered deltas.
+-- The items whose deltas change the count (net +1 or −1) are few and sorted;
+-- the merged position of the k-th of them (tree items below it plus the net
+-- change of the ones before it) grows with k, so a binary search over them
+-- (one tree rank each) finds the last one at or before the offset, and the
+-- answer is either that item or the tree item the offset then lands on.
+CREATE OR REPLACE FUNCTION aggregate_at(p_aggregate text, p_namespace text, p_lo bytea, p_hi bytea, p_offset bigint, p_random boolean)
+  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_root bigint;
+  v_channels int;
+  v_start bigint := 0;
+  v_end bigint := 0;
+  v_total bigint;
+  v_offset bigint := p_offset;
+  v_items bytea[];
+  v_nets int[];
+  v_shift bigint[];
+  v_m int;
+  v_k int;
+  v_a int;
+  v_b int;
+  v_mid int;
+  v_merged bigint;
+BEGIN
+  IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN; END IF;
+  SELECT t.root_id, t.channels INTO v_root, v_channels FROM aggregate_trees t
+    WHERE t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  IF v_root IS NULL THEN
+    v_channels := aggregate_pending_channels(p_aggregate, p_namespace);
+    IF v_channels IS NULL THEN RETURN; END IF;
+  ELSE
+    v_end := (aggregate_rank(v_root, p_hi, 1, false)).r_count;
+    IF p_lo IS NOT NULL THEN v_start := (aggregate_rank(v_root, p_lo, 1, false)).r_count; END IF;
+  END IF;
+  SELECT array_agg(x.item ORDER BY x.item), array_agg(x.net ORDER BY x.item) INTO v_items, v_nets
+    FROM aggregate_pending_items(p_aggregate, p_namespace, p_lo, p_hi, v_channels) x WHERE x.net <> 0;
+  v_m := coalesce(cardinality(v_items), 0);
+  -- v_shift[k + 1]: net change of the first k of them
+  v_shift := array_fill(0::bigint, ARRAY[v_m + 1]);
+  FOR v_k IN 1..v_m LOOP v_shift[v_k + 1] := v_shift[v_k] + v_nets[v_k]; END LOOP;
+  v_total := v_end - v_start + v_shift[v_m + 1];
+  IF p_random THEN v_offset := floor(random() * v_total)::bigint; END IF;
+  IF v_offset < 0 THEN v_offset := v_offset + v_total; END IF;
+  IF v_offset < 0 OR v_offset >= v_total THEN RETURN; END IF;
+  v_a := 0;
+  v_b := v_m;
+  WHILE v_a < v_b LOOP
+    v_mid := (v_a + v_b + 1) / 2;
+    v_merged := v_shift[v_mid];
+    IF v_root IS NOT NULL THEN
+      v_merged := v_merged + (aggregate_rank(v_root, v_items[v_mid], 1, false)).r_count - v_start;
+    END IF;
+    IF v_merged <= v_offset THEN v_a := v_mid; ELSE v_b := v_mid - 1; END IF;
+  END LOOP;
+  IF v_a > 0 AND v_nets[v_a] = 1 THEN
+    v_merged := v_shift[v_a];
+    IF v_root IS NOT NULL THEN
+      v_merged := v_merged + (aggregate_rank(v_root, v_items[v_a], 1, false)).r_count - v_start;
+    END IF;
+    IF v_merged = v_offset THEN
+      RETURN QUERY SELECT x.item, x.item_sums
+        FROM aggregate_pending_items(p_aggregate, p_namespace, v_items[v_a], v_items[v_a] || '\x00'::bytea, v_channels) x;
+      RETURN;
+    END IF;
+  END IF;
+  -- A tree item; when it was replaced in place its sums are the buffered ones.
+  RETURN QUERY SELECT s.item_key, coalesce(
+      (SELECT x.item_sums FROM aggregate_pending_items(p_aggregate, p_namespace, s.item_key, s.item_key || '\x00'::bytea, v_channels) x
+       WHERE x.present), s.item_sums)
+    FROM aggregate_select(v_root, v_start + v_offset - v_shift[v_a + 1], v_channels) s;
+END;
+$$;
+--> statement-breakpoint
+-- Up to p_limit items of [p_lo, p_hi) in order, tree and buffered deltas merged:
+-- the tree is read past the items the deltas took out, those are dropped, and
+-- the items present after the deltas are added.
+CREATE OR REPLACE FUNCTION aggregate_scan(p_aggregate text, p_namespace text, p_lo bytea, p_hi bytea, p_limit int, p_desc boolean)
+  RETURNS TABLE (item_key bytea, item_sums bigint[]) LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_root bigint;
+  v_channels int;
+BEGIN
+  IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN; END IF;
+  SELECT t.root_id, t.channels INTO v_root, v_channels FROM aggregate_trees t
+    WHERE t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  IF NOT EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace) THEN
+    IF v_root IS NULL THEN RETURN; END IF;
+    RETURN QUERY SELECT * FROM aggregate_scan_node(v_root, p_lo, p_hi, p_limit, p_desc, v_channels);
+    RETURN;
+  END IF;
+  IF v_root IS NULL THEN v_channels := aggregate_pending_channels(p_aggregate, p_namespace); END IF;
+  IF v_channels IS NULL THEN RETURN; END IF;
+  RETURN QUERY
+    WITH p AS MATERIALIZED (SELECT * FROM aggregate_pending_items(p_aggregate, p_namespace, p_lo, p_hi, v_channels)),
+    t AS MATERIALIZED (
+      SELECT s.item_key AS k, s.item_sums AS s FROM aggregate_scan_node(v_root, p_lo, p_hi,
+        p_limit + (SELECT count(*)::int FROM p WHERE p.present::int - p.net = 1), p_desc, v_channels) s)
+    SELECT m.k, m.s FROM (
+      SELECT t.k, t.s FROM t WHERE NOT EXISTS (SELECT 1 FROM p WHERE p.item = t.k)
+      UNION ALL
+      SELECT p.item, p.item_sums FROM p WHERE p.present) m
+    ORDER BY CASE WHEN p_desc THEN NULL ELSE m.k END, m.k DESC
+    LIMIT p_limit;
+END;
+$$;
+--> statement-breakpoint
+-- Strict checks of buffered writes: takes one transaction-scoped advisory lock
+-- per item (in a single global order, so two checkers cannot wait on each
+-- other in a cycle), then, in a snapshot taken after the locks, says for each
+-- item whether it is present (tree plus deltas) and with which sums.
+CREATE FUNCTION aggregate_buffer_lookup(p_aggregates text[], p_namespaces text[], p_items text[])
+  RETURNS TABLE (o_index int, o_present boolean, o_sums bigint[]) LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  v_lock bigint;
+BEGIN
+  FOR v_lock IN
+    SELECT DISTINCT hashtextextended(u.a || chr(1) || u.n || chr(1) || u.i, 0) AS k
+    FROM unnest(p_aggregates, p_namespaces, p_items) AS u(a, n, i) ORDER BY 1
+  LOOP
+    PERFORM pg_advisory_xact_lock(v_lock);
+  END LOOP;
+  RETURN QUERY SELECT u.ord::int, x.item_key IS NOT NULL, x.item_sums
+    FROM unnest(p_aggregates, p_namespaces, p_items) WITH ORDINALITY AS u(a, n, i, ord)
+    LEFT JOIN LATERAL aggregate_at(u.a, u.n, u.i::bytea, u.i::bytea || '\x00'::bytea, 0, false) x ON true
+    ORDER BY u.ord;
+END;
+$$;
+--> statement-breakpoint
+ALTER TABLE "aggregate_pending" SET (autovacuum_vacuum_scale_factor = 0.05);
