@@ -13,7 +13,7 @@ import os from "node:os";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { DirectAggregate, applyBatches, type Item, type WriteOp } from "../app/aggregate";
+import { DirectAggregate, applyBatches, compactPending, type Item, type WriteOp } from "../app/aggregate";
 import * as schema from "../drizzle/schema";
 import { maintenanceUrl, migrateDatabase, databaseName } from "../scripts/lib/database";
 
@@ -144,10 +144,28 @@ function shuffled(count: number): number[] {
   return order;
 }
 
+type WriteConfig = {
+  label: string;
+  maxNodeSize: number;
+  /** Buffered writes, and with them whether the ops are trusted (the app's case) or checked. */
+  buffered?: { trusted: boolean; compactEvery: number };
+};
+
+const WRITE_CONFIGS: WriteConfig[] = [
+  { label: "plain rows only", maxNodeSize: 0 },
+  { label: "rows + both aggregates, direct", maxNodeSize: 32 },
+  { label: "rows + both aggregates, buffered, checked", maxNodeSize: 32, buffered: { trusted: false, compactEvery: 25 } },
+  { label: "rows + both aggregates, buffered, trusted", maxNodeSize: 32, buffered: { trusted: true, compactEvery: 25 } },
+  { label: "rows + both aggregates, buffered, trusted", maxNodeSize: 32, buffered: { trusted: true, compactEvery: 100 } },
+];
+
 /**
  * One student reorders all 50 topics they ranked: 50 ranking rows change
  * position; maintenance moves the student in 50 per-topic trees (key position,
  * sums position and position²) and rewrites their own tree (key [position, topic]).
+ * Buffered configurations fold the deltas into the trees every `compactEvery`
+ * batches on the same connection (as the app's worker does on its schedule);
+ * that time and CPU is counted, spread over the batches.
  */
 async function writeBenchmark() {
   await db.execute(sql`create table bench_rankings (student text not null, topic text not null, position int not null,
@@ -155,14 +173,24 @@ async function writeBenchmark() {
   await db.execute(sql`create index bench_rankings_topic_idx on bench_rankings (topic, position)`);
   await db.execute(sql`create index bench_rankings_student_idx on bench_rankings (student, position)`);
   const rows: string[][] = [
-    ["write batch", "maxNodeSize", "statements / batch", "median ms", "vs plain", "CPU ms / batch (server + client)", "CPU vs plain"],
+    [
+      "write batch",
+      "compact every",
+      "statements / batch",
+      "median ms",
+      "vs plain",
+      "compaction ms / batch",
+      "CPU ms / batch (server + client)",
+      "CPU vs plain",
+    ],
   ];
   let plainMs = 0;
   let plainCpu = 0;
   const [{ pid: backendPid }] = await db.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`);
-  for (const maxNodeSize of [0, 16, 32, 64]) {
-    const byTopic = new DirectAggregate({ name: `byTopic${maxNodeSize}`, channels: 2, maxNodeSize: maxNodeSize || 16 });
-    const byStudent = new DirectAggregate({ name: `byStudent${maxNodeSize}`, maxNodeSize: maxNodeSize || 16 });
+  for (const [index, config] of WRITE_CONFIGS.entries()) {
+    const { maxNodeSize, buffered } = config;
+    const byTopic = new DirectAggregate({ name: `byTopic${index}`, channels: 2, maxNodeSize: maxNodeSize || 16, buffered: !!buffered });
+    const byStudent = new DirectAggregate({ name: `byStudent${index}`, maxNodeSize: maxNodeSize || 16, buffered: !!buffered });
     await db.execute(sql`truncate bench_rankings`);
     // Topics already ranked by 499 other students each, with positions spread over 1..50.
     await db.execute(sql`insert into bench_rankings select 'other' || s, 'topic' || t, 1 + (s * 31 + t) % 50
@@ -189,11 +217,14 @@ async function writeBenchmark() {
     }
     let current = start;
     let statementCount = 0;
+    let compactionMs = 0;
+    const times: number[] = [];
     const serverBefore = await backendCpuMs(backendPid);
     const clientBefore = process.cpuUsage();
-    const ms = await median(WRITE_RUNS, async () => {
+    for (let run = 0; run <= WRITE_RUNS; run++) {
       const next = shuffled(TOPICS);
       const before = statements;
+      const began = performance.now();
       await db.transaction(async (tx) => {
         await tx.execute(sql`update bench_rankings r set position = v.position
           from unnest(${sql.param(next)}::int[]) with ordinality as v(position, t)
@@ -203,37 +234,53 @@ async function writeBenchmark() {
           const studentOps: WriteOp[] = [];
           for (let t = 0; t < TOPICS; t++) {
             const topic = `topic${t + 1}`;
-            topicOps.push({ op: "delete", namespace: topic, key: current[t], id: "me" });
+            const old = current[t];
+            topicOps.push({ op: "delete", namespace: topic, key: old, id: "me", sums: [old, old ** 2] });
             topicOps.push({ op: "insert", namespace: topic, key: next[t], id: "me", sums: [next[t], next[t] ** 2] });
-            studentOps.push({ op: "delete", namespace: "me", key: [current[t], topic], id: topic });
+            studentOps.push({ op: "delete", namespace: "me", key: [old, topic], id: topic, sums: [old] });
           }
           for (let t = 0; t < TOPICS; t++) {
             const topic = `topic${t + 1}`;
             studentOps.push({ op: "insert", namespace: "me", key: [next[t], topic], id: topic, sums: [next[t]] });
           }
+          const trusted = buffered?.trusted ?? false;
           await applyBatches(tx, [
-            { aggregate: byTopic, ops: topicOps },
-            { aggregate: byStudent, ops: studentOps },
+            { aggregate: byTopic, ops: topicOps, trusted },
+            { aggregate: byStudent, ops: studentOps, trusted },
           ]);
         }
       });
+      if (run > 0) times.push(performance.now() - began);
       statementCount = statements - before;
       current = next;
-    });
+      if (buffered && (run + 1) % buffered.compactEvery === 0) {
+        const compactStart = performance.now();
+        await compactPending(db, [byTopic, byStudent]);
+        compactionMs += performance.now() - compactStart;
+      }
+    }
+    if (buffered) {
+      const compactStart = performance.now();
+      await compactPending(db, [byTopic, byStudent]);
+      compactionMs += performance.now() - compactStart;
+    }
     const serverCpu = ((await backendCpuMs(backendPid)) - serverBefore) / (WRITE_RUNS + 1);
     const clientUsage = process.cpuUsage(clientBefore);
     const clientCpu = (clientUsage.user + clientUsage.system) / 1000 / (WRITE_RUNS + 1);
     const cpu = serverCpu + clientCpu;
+    times.sort((a, b) => a - b);
+    const ms = times[Math.floor(times.length / 2)];
     if (maxNodeSize === 0) {
       plainMs = ms;
       plainCpu = cpu;
     }
     rows.push([
-      maxNodeSize === 0 ? "plain rows only" : "rows + both aggregates",
-      maxNodeSize === 0 ? "-" : String(maxNodeSize),
+      config.label,
+      buffered ? String(buffered.compactEvery) : "-",
       String(statementCount),
       fmt(ms),
       maxNodeSize === 0 ? "1.00x" : `${(ms / plainMs).toFixed(2)}x`,
+      buffered ? fmt(compactionMs / (WRITE_RUNS + 1)) : "-",
       `${fmt(cpu)} (${fmt(serverCpu)} + ${fmt(clientCpu)})`,
       maxNodeSize === 0 ? "1.00x" : `${(cpu / plainCpu).toFixed(2)}x`,
     ]);
@@ -242,6 +289,8 @@ async function writeBenchmark() {
         const report = await byTopic.validate(db, `topic${t}`);
         if (!report.ok || report.count !== TOPIC_SIZE) throw new Error(`bench tree topic${t} is invalid: ${report.problems[0]}`);
       }
+      const mine = await byStudent.validate(db, "me");
+      if (!mine.ok || mine.count !== TOPICS) throw new Error(`bench tree of "me" is invalid: ${mine.problems[0]}`);
     }
   }
   table(rows);

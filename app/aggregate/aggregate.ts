@@ -16,7 +16,7 @@ import {
 } from "./keys";
 import { validateTree, type ValidationReport } from "./validate";
 import { applyEncodedOps, type EncodedOp, type OpOutcome, type TreeSettings } from "./write";
-import { compactTree, lockTreeForMaintenance, planBuffered, type CompactResult } from "./buffer";
+import { compactTree, compactTrees, lockTreeForMaintenance, planBuffered, type CompactResult } from "./buffer";
 
 export type Item = { key: Key; id: string; sums: number[] };
 
@@ -614,32 +614,40 @@ async function runBatches(db: AggregateDb, ops: StrictOp[]): Promise<OpOutcome[]
 
 /**
  * Compacts the buffered deltas of the given instances, the trees with the most
- * deltas first, each tree in its own transaction; trees another transaction is
- * compacting are skipped. For a worker to call on a schedule.
+ * deltas first, `treesPerTransaction` trees per transaction (one fixed set of
+ * statements for all of them); trees another transaction is compacting are
+ * skipped. For a worker to call on a schedule.
  */
 export async function compactPending(
   db: AggregateDb,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   aggregates: (DirectAggregate | TableAggregate<any>)[],
-  options: { maxTrees?: number } = {},
+  options: { maxTrees?: number; treesPerTransaction?: number } = {},
 ): Promise<{ trees: number; skipped: number; deltas: number; anomalies: number }> {
   const byName = new Map(aggregates.map((aggregate) => [aggregate.name, aggregate]));
   const trees = await query<{ aggregate: string; namespace: string }>(
     db,
     sql`select aggregate, namespace from aggregate_pending where aggregate = any(${sql.param([...byName.keys()])}::text[])
         group by aggregate, namespace order by sum(cardinality(items)) desc, aggregate, namespace
-        limit ${options.maxTrees ?? 1000}`,
+        limit ${options.maxTrees ?? 10_000}`,
   );
   const total = { trees: 0, skipped: 0, deltas: 0, anomalies: 0 };
-  for (const tree of trees) {
-    const result = await byName.get(tree.aggregate)!.compact(db, tree.namespace);
-    if (result === null) {
-      total.skipped++;
-      continue;
+  const perTransaction = options.treesPerTransaction ?? 64;
+  for (let i = 0; i < trees.length; i += perTransaction) {
+    const group = trees.slice(i, i + perTransaction);
+    const results = await compactTrees(
+      db,
+      group.map((tree) => ({ settings: byName.get(tree.aggregate)!.settings, namespace: tree.namespace })),
+    );
+    for (const result of results) {
+      if (result === null) {
+        total.skipped++;
+        continue;
+      }
+      total.trees++;
+      total.deltas += result.deltas;
+      total.anomalies += result.anomalies;
     }
-    total.trees++;
-    total.deltas += result.deltas;
-    total.anomalies += result.anomalies;
   }
   return total;
 }

@@ -103,7 +103,7 @@ async function insertDeltas(db: AggregateDb, deltas: Delta[]) {
 
 /** The key of the transaction-scoped advisory lock that one compactor (or a clear/rebuild) holds per tree. */
 export function treeLockSql(aggregate: string, namespace: string) {
-  return sql`hashtextextended(${`compact\u0001${aggregate}\u0001${namespace}`}::text, 0)`;
+  return sql`hashtextextended('compact' || chr(1) || ${aggregate}::text || chr(1) || ${namespace}::text, 0)`;
 }
 
 /** Waits for a tree's compactor (if any) and keeps others out until the transaction ends. */
@@ -113,35 +113,58 @@ export async function lockTreeForMaintenance(tx: AggregateDb, aggregate: string,
 
 export type CompactResult = { deltas: number; items: number; anomalies: number };
 
+type TreeRef = { settings: TreeSettings; namespace: string };
+
 /**
- * Folds the deltas of one tree that are committed (or written by this
- * transaction) into its nodes and deletes them, in one transaction: one net
- * op per item through the ordinary write engine, which rewrites the tree in
- * one pass when the deltas are many for its size. Returns null without
- * waiting when another transaction is compacting, clearing or rebuilding the
- * tree. Deltas committed meanwhile stay for the next compaction; readers see
- * the tree and the deltas before or after, never a mix.
+ * Folds the buffered deltas of one tree into its nodes; null without waiting
+ * when another transaction is compacting, clearing or rebuilding it.
  */
 export async function compactTree(
   db: AggregateDb,
   settings: TreeSettings,
   namespace: string,
 ): Promise<CompactResult | null> {
+  const [result] = await compactTrees(db, [{ settings, namespace }]);
+  return result;
+}
+
+/**
+ * Folds the deltas of several trees that are committed (or written by this
+ * transaction) into their nodes and deletes them, in one transaction and a
+ * fixed number of statements whatever the number of trees: one net op per
+ * item through the ordinary write engine (which rewrites a tree in one pass
+ * when its ops are many for its size). A tree another transaction is
+ * compacting, clearing or rebuilding is skipped without waiting (null in its
+ * place). Deltas committed meanwhile stay for the next compaction; readers see
+ * the trees and deltas before or after, never a mix.
+ */
+export async function compactTrees(db: AggregateDb, trees: TreeRef[]): Promise<(CompactResult | null)[]> {
+  if (trees.length === 0) return [];
   return inTransaction(db, async (tx) => {
-    const [lock] = await query<{ ok: boolean }>(
+    const locks = await query<{ ok: boolean }>(
       tx,
-      sql`select pg_try_advisory_xact_lock(${treeLockSql(settings.aggregate, namespace)}) as ok`,
+      sql`select pg_try_advisory_xact_lock(hashtextextended('compact' || chr(1) || u.a || chr(1) || u.n, 0)) as ok
+          from unnest(${sql.param(trees.map((t) => t.settings.aggregate))}::text[], ${sql.param(trees.map((t) => t.namespace))}::text[])
+            with ordinality as u(a, n, o)
+          order by u.o`,
     );
-    if (!lock.ok) return null;
-    const rows = await query<{ seq: string; items: Buffer[]; signs: number[]; sums: string[] }>(
+    const locked = trees.filter((_, i) => locks[i].ok);
+    const results: (CompactResult | null)[] = trees.map((_, i) => (locks[i].ok ? { deltas: 0, items: 0, anomalies: 0 } : null));
+    if (locked.length === 0) return results;
+    const rows = await query<{ seq: string; aggregate: string; namespace: string; items: Buffer[]; signs: number[]; sums: string[] }>(
       tx,
-      sql`select seq, items, signs, sums from aggregate_pending
-          where aggregate = ${settings.aggregate} and namespace = ${namespace} order by seq`,
+      sql`select p.seq, p.aggregate, p.namespace, p.items, p.signs, p.sums
+          from unnest(${sql.param(locked.map((t) => t.settings.aggregate))}::text[], ${sql.param(locked.map((t) => t.namespace))}::text[]) as u(a, n)
+          join aggregate_pending p on p.aggregate = u.a and p.namespace = u.n
+          order by p.seq`,
     );
-    if (rows.length === 0) return { deltas: 0, items: 0, anomalies: 0 };
-    const items = new Map<string, { item: Buffer; net: number; last: 1 | -1; sums: bigint[] }>();
-    let deltas = 0;
+    if (rows.length === 0) return results;
+    const treeIndex = new Map(trees.map((t, i) => [treeKey(t.settings.aggregate, t.namespace), i]));
+    const perTree = new Map<number, Map<string, { item: Buffer; net: number; last: 1 | -1; sums: bigint[] }>>();
     for (const row of rows) {
+      const index = treeIndex.get(treeKey(row.aggregate, row.namespace))!;
+      const items = perTree.get(index) ?? new Map();
+      perTree.set(index, items);
       const width = row.items.length === 0 ? 0 : row.sums.length / row.items.length;
       row.items.forEach((item, k) => {
         const sign = row.signs[k] === 1 ? 1 : -1;
@@ -151,26 +174,41 @@ export async function compactTree(
         entry.last = sign;
         if (sign === 1) entry.sums = row.sums.slice(k * width, (k + 1) * width).map(BigInt);
         items.set(key, entry);
-        deltas++;
+        results[index]!.deltas++;
       });
     }
     const ops: EncodedOp[] = [];
-    let anomalies = 0;
-    for (const entry of items.values()) {
-      const present = entry.last === 1 ? 1 : 0;
-      const inTree = present - entry.net;
-      if (inTree !== 0 && inTree !== 1) anomalies++;
-      if (inTree !== 0) {
-        ops.push({ settings, namespace, kind: "delete", item: entry.item, sums: [] });
+    const opTree: number[] = [];
+    for (const [index, items] of perTree) {
+      const { settings, namespace } = trees[index];
+      const result = results[index]!;
+      result.items = items.size;
+      for (const entry of items.values()) {
+        const present = entry.last === 1 ? 1 : 0;
+        const inTree = present - entry.net;
+        if (inTree !== 0 && inTree !== 1) result.anomalies++;
+        if (inTree !== 0) {
+          ops.push({ settings, namespace, kind: "delete", item: entry.item, sums: [] });
+          opTree.push(index);
+        }
+        if (present === 1) {
+          ops.push({ settings, namespace, kind: "insert", item: entry.item, sums: entry.sums });
+          opTree.push(index);
+        }
       }
-      if (present === 1) ops.push({ settings, namespace, kind: "insert", item: entry.item, sums: entry.sums });
     }
     const outcomes = await applyEncodedOps(tx, ops);
-    anomalies += outcomes.filter((outcome) => outcome !== "done").length;
+    outcomes.forEach((outcome, i) => {
+      if (outcome !== "done") results[opTree[i]]!.anomalies++;
+    });
     await query(
       tx,
       sql`delete from aggregate_pending where seq = any(${sql.param(rows.map((row) => row.seq))}::bigint[])`,
     );
-    return { deltas, items: items.size, anomalies };
+    return results;
   });
+}
+
+function treeKey(aggregate: string, namespace: string) {
+  return `${aggregate}\u0000${namespace}`;
 }

@@ -206,10 +206,33 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
+-- The sums of item p_x in the tree under p_root, null when it is absent: one node row per level.
+CREATE FUNCTION aggregate_find(p_root bigint, p_x bytea, p_channels int) RETURNS bigint[] LANGUAGE plpgsql STABLE
+  SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  v_node bigint := p_root;
+  v_keys bytea[];
+  v_sums bigint[];
+  v_children bigint[];
+  v_slot int;
+BEGIN
+  LOOP
+    SELECT n.keys, n.sums, n.children INTO v_keys, v_sums, v_children FROM aggregate_nodes n WHERE n.id = v_node;
+    IF NOT FOUND OR cardinality(v_keys) = 0 THEN RETURN NULL; END IF;
+    v_slot := aggregate_slot(v_keys, p_x);
+    IF v_slot < cardinality(v_keys) AND v_keys[v_slot + 1] = p_x THEN
+      RETURN v_sums[v_slot * p_channels + 1 : (v_slot + 1) * p_channels];
+    END IF;
+    IF v_children IS NULL THEN RETURN NULL; END IF;
+    v_node := v_children[v_slot + 1];
+  END LOOP;
+END;
+$$;
+--> statement-breakpoint
 -- Strict checks of buffered writes: takes one transaction-scoped advisory lock
 -- per item (in a single global order, so two checkers cannot wait on each
 -- other in a cycle), then, in a snapshot taken after the locks, says for each
--- item whether it is present (tree plus deltas) and with which sums.
+-- item whether it is present (its last delta, else the tree) and with which sums.
 CREATE FUNCTION aggregate_buffer_lookup(p_aggregates text[], p_namespaces text[], p_items text[])
   RETURNS TABLE (o_index int, o_present boolean, o_sums bigint[]) LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -221,9 +244,15 @@ BEGIN
   LOOP
     PERFORM pg_advisory_xact_lock(v_lock);
   END LOOP;
-  RETURN QUERY SELECT u.ord::int, x.item_key IS NOT NULL, x.item_sums
+  RETURN QUERY SELECT u.ord::int,
+      CASE WHEN d.item IS NOT NULL THEN d.present ELSE f.sums IS NOT NULL END,
+      CASE WHEN d.item IS NOT NULL THEN CASE WHEN d.present THEN d.item_sums END ELSE f.sums END
     FROM unnest(p_aggregates, p_namespaces, p_items) WITH ORDINALITY AS u(a, n, i, ord)
-    LEFT JOIN LATERAL aggregate_at(u.a, u.n, u.i::bytea, u.i::bytea || '\x00'::bytea, 0, false) x ON true
+    LEFT JOIN aggregate_trees t ON t.aggregate = u.a AND t.namespace = u.n
+    LEFT JOIN LATERAL aggregate_pending_items(u.a, u.n, u.i::bytea, u.i::bytea || '\x00'::bytea,
+      coalesce(t.channels, aggregate_pending_channels(u.a, u.n))) d ON true
+    LEFT JOIN LATERAL (SELECT CASE WHEN d.item IS NULL AND t.root_id IS NOT NULL
+      THEN aggregate_find(t.root_id, u.i::bytea, t.channels) END AS sums) f ON true
     ORDER BY u.ord;
 END;
 $$;
