@@ -16,12 +16,14 @@
  * rankings with their events.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { closeDb, getDb, withTransaction, type TransactionStats } from "../app/db.server";
 import { createPeriod, createTopic, openPeriod } from "../app/models/period.server";
 import { diffOrders, orderOf, replayChanges, type RankingChange, type RankingUpdate } from "../app/models/ranking";
+import { compactPending } from "../app/aggregate";
 import { rankingsByStudent, rankingsByTopic } from "../app/models/ranking-aggregates.server";
 import { applyRankingBatch } from "../app/models/ranking.server";
 import { ensureStudents } from "../app/models/seed.server";
@@ -43,6 +45,8 @@ type Workload = {
   name: string;
   samples: Sample[];
   wallMs: number;
+  /** CPU of this process, the web server and their Postgres backends, compaction included. */
+  cpuMs: number;
   periodId: string;
   aggregates: boolean;
 };
@@ -113,7 +117,15 @@ async function runWorkload(
     concurrent = true,
     aggregates = true,
     thinkMs = 0,
-  }: { concurrent?: boolean; aggregates?: boolean; /** Mean pause between a student's saves. */ thinkMs?: number } = {},
+    webPid,
+  }: {
+    concurrent?: boolean;
+    aggregates?: boolean;
+    /** Mean pause between a student's saves. */
+    thinkMs?: number;
+    /** The web server's process, whose CPU counts too. */
+    webPid?: number;
+  } = {},
 ): Promise<Workload> {
   const { periodId, topicIds } = await makePeriod(`${name} ${randomUUID().slice(0, 8)}`);
   const next = seededRandom(seed);
@@ -142,17 +154,79 @@ async function runWorkload(
       Object.assign(student, { order: result.order, version: result.version });
     }
   };
+  // Folded into the trees on the app worker's schedule; the last pass after the run is counted too.
+  const before = await cpuSnapshot(webPid);
+  const stopCompactor = aggregates ? startCompactor() : async () => {};
   const started = performance.now();
   // allSettled: on a failure every student's transaction ends before the pool is closed.
-  if (concurrent) await settleAll(students.map(runStudent));
-  else for (const [index, student] of students.entries()) await runStudent(student, index);
+  try {
+    if (concurrent) await settleAll(students.map(runStudent));
+    else for (const [index, student] of students.entries()) await runStudent(student, index);
+  } finally {
+    await stopCompactor();
+  }
+  const wallMs = performance.now() - started;
+  if (aggregates) await compactPending(getDb(), [rankingsByTopic, rankingsByStudent]);
+  const cpuMs = cpuSince(before, await cpuSnapshot(webPid));
   return {
     name,
     samples,
-    wallMs: performance.now() - started,
+    wallMs,
+    cpuMs,
     periodId,
     aggregates,
   };
+}
+
+const COMPACT_EVERY_MS = 2_000;
+
+/** What the worker's compactAggregates job does, on its schedule, in this process. */
+function startCompactor(): () => Promise<void> {
+  let stopped = false;
+  let wake: () => void = () => {};
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, COMPACT_EVERY_MS);
+      });
+      if (!stopped) await compactPending(getDb(), [rankingsByTopic, rankingsByStudent]);
+    }
+  })();
+  return async () => {
+    stopped = true;
+    wake();
+    await loop;
+  };
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process in clock ticks (Postgres and the app run on this machine). */
+function ticksOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+async function cpuSnapshot(webPid?: number): Promise<Map<number, number>> {
+  const backends = await getDb().execute<{ pid: number }>(
+    sql`select pid from pg_stat_activity where datname = current_database()`,
+  );
+  const { descendants } = await import("../test/support/app-server");
+  const pids = [process.pid, ...(webPid ? [webPid, ...descendants(webPid)] : []), ...backends.map((row) => row.pid)];
+  return new Map(pids.map((pid) => [pid, ticksOf(pid)]));
+}
+
+/** CPU used between two snapshots; a process first seen in the second counts from its start. */
+function cpuSince(before: Map<number, number>, after: Map<number, number>): number {
+  let ticks = 0;
+  for (const [pid, value] of after) ticks += value - (before.get(pid) ?? 0);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 const viaModel =
@@ -237,6 +311,7 @@ function summarise(workload: Workload) {
     batches: times.length,
     throughput: times.length / (workload.wallMs / 1000),
     mean,
+    cpuPerBatch: workload.cpuMs / times.length,
     p50: percentile(times, 50),
     p95: percentile(times, 95),
     p99: percentile(times, 99),
@@ -345,7 +420,7 @@ async function main() {
   process.env.SESSION_SECRET ??= "bench-session-secret-0123456789";
   console.log(`Ranking save benchmark: ${STUDENTS} concurrent students × ${BATCHES} batches, ${TOPICS} topics each`);
   await migrateDatabase(databaseUrl);
-  let web: { url: string; stop: () => Promise<void>; output: () => string } | undefined;
+  let web: import("../test/support/app-server").RunningProcess | undefined;
   try {
     const emails = Array.from(
       { length: STUDENTS },
@@ -396,26 +471,29 @@ async function main() {
       web = await startWebServer();
       for (const student of students) await signIn(web.url, student);
       await runWorkload("warm-up http", students.slice(0, 10), viaHttp(web.url), 7);
-      workloads.push(await runWorkload("http, aggregates", students, viaHttp(web.url), 2029));
+      const webPid = web.child.pid;
+      workloads.push(await runWorkload("http, aggregates", students, viaHttp(web.url), 2029, { webPid }));
       workloads.push(
         await runWorkload("http alone, aggregates", alone, viaHttp(web.url), 99, {
           concurrent: false,
+          webPid,
         }),
       );
       // Students pause between saves (the page debounces 500 ms, people think longer): latency without the backlog.
       workloads.push(
-        await runWorkload("http, aggregates, ~1 s pauses", students, viaHttp(web.url), 2030, { thinkMs: 1_000 }),
+        await runWorkload("http, aggregates, ~1 s pauses", students, viaHttp(web.url), 2030, { thinkMs: 1_000, webPid }),
       );
     }
 
     const summaries = workloads.map(summarise);
     console.log();
     table([
-      ["workload", "batches", "batches/s", "mean ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "retries"],
+      ["workload", "batches", "batches/s", "CPU ms/batch", "mean ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "retries"],
       ...summaries.map((s) => [
         s.name,
         String(s.batches),
         s.throughput,
+        s.cpuPerBatch,
         s.mean,
         s.p50,
         s.p95,
@@ -424,10 +502,12 @@ async function main() {
         String(s.retries),
       ]),
     ]);
-    const mean = (prefix: string) => {
+    const averageOf = (prefix: string, field: "mean" | "cpuPerBatch") => {
       const matching = summaries.filter((summary) => summary.name.startsWith(prefix));
-      return matching.reduce((sum, summary) => sum + summary.mean, 0) / matching.length;
+      return matching.reduce((sum, summary) => sum + summary[field], 0) / matching.length;
     };
+    const mean = (prefix: string) => averageOf(prefix, "mean");
+    const cpu = (prefix: string) => averageOf(prefix, "cpuPerBatch");
     console.log();
     console.log(
       `Aggregate maintenance cost, mean latency with ÷ without: ${(
@@ -436,6 +516,13 @@ async function main() {
         `at ${STUDENTS} concurrent students, ${(mean("alone, aggregates") / mean("alone, no aggregates")).toFixed(
           2,
         )}× one at a time (target ≤ 2×).`,
+    );
+    console.log(
+      `Aggregate maintenance cost, CPU per batch with ÷ without (compaction included): ${(
+        cpu("model, aggregates") / cpu("model, no aggregates")
+      ).toFixed(2)}× at ${STUDENTS} concurrent students, ${(cpu("alone, aggregates") / cpu("alone, no aggregates")).toFixed(
+        2,
+      )}× one at a time.`,
     );
     for (const [reason, times] of httpFailures) console.log(`HTTP request resent ${times}× after: ${reason}`);
     if (web && httpFailures.size > 0) {

@@ -72,7 +72,8 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-function descendants(pid: number): number[] {
+/** Every process below pid (tsx starts the real script in a child). */
+export function descendants(pid: number): number[] {
   let children: number[];
   try {
     children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
