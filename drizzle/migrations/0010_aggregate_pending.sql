@@ -114,8 +114,13 @@ DECLARE
   v_end bigint := 0;
   v_total bigint;
   v_offset bigint := p_offset;
-  v_items bytea[];
-  v_nets int[];
+  v_all bytea[];
+  v_all_nets int[];
+  v_all_present boolean[];
+  v_all_sums bigint[];
+  v_items bytea[] := '{}';
+  v_nets int[] := '{}';
+  v_where int[] := '{}';
   v_shift bigint[];
   v_m int;
   v_k int;
@@ -123,6 +128,8 @@ DECLARE
   v_b int;
   v_mid int;
   v_merged bigint;
+  v_key bytea;
+  v_sums bigint[];
 BEGIN
   IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN; END IF;
   SELECT t.root_id, t.channels INTO v_root, v_channels FROM aggregate_trees t
@@ -134,9 +141,19 @@ BEGIN
     v_end := (aggregate_rank(v_root, p_hi, 1, false)).r_count;
     IF p_lo IS NOT NULL THEN v_start := (aggregate_rank(v_root, p_lo, 1, false)).r_count; END IF;
   END IF;
-  SELECT array_agg(x.item ORDER BY x.item), array_agg(x.net ORDER BY x.item) INTO v_items, v_nets
-    FROM aggregate_pending_items(p_aggregate, p_namespace, p_lo, p_hi, v_channels) x WHERE x.net <> 0;
-  v_m := coalesce(cardinality(v_items), 0);
+  -- Every item with deltas in range, once, in order (sums flattened item by item).
+  SELECT array_agg(x.item ORDER BY x.item), array_agg(x.net ORDER BY x.item), array_agg(x.present ORDER BY x.item),
+      aggregate_concat(x.item_sums ORDER BY x.item)
+    INTO v_all, v_all_nets, v_all_present, v_all_sums
+    FROM aggregate_pending_items(p_aggregate, p_namespace, p_lo, p_hi, v_channels) x;
+  FOR v_k IN 1..coalesce(cardinality(v_all), 0) LOOP
+    IF v_all_nets[v_k] <> 0 THEN
+      v_items := v_items || v_all[v_k];
+      v_nets := v_nets || v_all_nets[v_k];
+      v_where := v_where || v_k;
+    END IF;
+  END LOOP;
+  v_m := cardinality(v_items);
   -- v_shift[k + 1]: net change of the first k of them
   v_shift := array_fill(0::bigint, ARRAY[v_m + 1]);
   FOR v_k IN 1..v_m LOOP v_shift[v_k + 1] := v_shift[v_k] + v_nets[v_k]; END LOOP;
@@ -160,16 +177,22 @@ BEGIN
       v_merged := v_merged + (aggregate_rank(v_root, v_items[v_a], 1, false)).r_count - v_start;
     END IF;
     IF v_merged = v_offset THEN
-      RETURN QUERY SELECT x.item, x.item_sums
-        FROM aggregate_pending_items(p_aggregate, p_namespace, v_items[v_a], v_items[v_a] || '\x00'::bytea, v_channels) x;
+      v_k := v_where[v_a];
+      item_key := v_all[v_k];
+      item_sums := v_all_sums[(v_k - 1) * v_channels + 1 : v_k * v_channels];
+      RETURN NEXT;
       RETURN;
     END IF;
   END IF;
   -- A tree item; when it was replaced in place its sums are the buffered ones.
-  RETURN QUERY SELECT s.item_key, coalesce(
-      (SELECT x.item_sums FROM aggregate_pending_items(p_aggregate, p_namespace, s.item_key, s.item_key || '\x00'::bytea, v_channels) x
-       WHERE x.present), s.item_sums)
+  SELECT s.item_key, s.item_sums INTO v_key, v_sums
     FROM aggregate_select(v_root, v_start + v_offset - v_shift[v_a + 1], v_channels) s;
+  IF NOT FOUND THEN RETURN; END IF;
+  v_k := array_position(v_all, v_key);
+  item_key := v_key;
+  item_sums := CASE WHEN v_k IS NOT NULL AND v_all_present[v_k]
+    THEN v_all_sums[(v_k - 1) * v_channels + 1 : v_k * v_channels] ELSE v_sums END;
+  RETURN NEXT;
 END;
 $$;
 --> statement-breakpoint
