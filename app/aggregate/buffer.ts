@@ -121,11 +121,19 @@ async function insertDeltas(db: AggregateDb, deltas: Delta[]) {
     for (const value of delta.sums) tree.sums.push(value.toString());
   }
   const list = [...trees.values()];
+  // Each tree's writer lock is taken shared, in one global order, before the
+  // rows go in: clear and buildFromSorted take it exclusively, so they wait for
+  // writers in flight and writers wait for them (compactors use another key).
   await query(
     db,
-    sql`insert into aggregate_pending (aggregate, namespace, items, signs, sums)
+    sql`with locks as materialized (
+          select count(pg_advisory_xact_lock_shared(k.k)) as n from (
+            select distinct hashtextextended('write' || chr(1) || w.a || chr(1) || w.n, 0) as k
+            from unnest(${sql.param(list.map((t) => t.aggregate))}::text[], ${sql.param(list.map((t) => t.namespace))}::text[]) as w(a, n)
+            order by 1) k)
+        insert into aggregate_pending (aggregate, namespace, items, signs, sums)
         select u.a, u.n, u.i::bytea[], u.s::smallint[], u.m::bigint[]
-        from unnest(${sql.param(list.map((t) => t.aggregate))}::text[], ${sql.param(list.map((t) => t.namespace))}::text[],
+        from locks, unnest(${sql.param(list.map((t) => t.aggregate))}::text[], ${sql.param(list.map((t) => t.namespace))}::text[],
           ${sql.param(list.map((t) => `{${t.items.join(",")}}`))}::text[], ${sql.param(list.map((t) => `{${t.signs.join(",")}}`))}::text[],
           ${sql.param(list.map((t) => `{${t.sums.join(",")}}`))}::text[]) as u(a, n, i, s, m)`,
   );
@@ -136,9 +144,16 @@ export function treeLockSql(aggregate: string, namespace: string) {
   return sql`hashtextextended('compact' || chr(1) || ${aggregate}::text || chr(1) || ${namespace}::text, 0)`;
 }
 
-/** Waits for a tree's compactor (if any) and keeps others out until the transaction ends. */
+/**
+ * For clear and rebuild: waits for the tree's writers in flight (their shared
+ * write lock) and its compactor, and keeps both out until the transaction ends.
+ */
 export async function lockTreeForMaintenance(tx: AggregateDb, aggregate: string, namespace: string) {
-  await query(tx, sql`select pg_advisory_xact_lock(${treeLockSql(aggregate, namespace)})`);
+  await query(
+    tx,
+    sql`select pg_advisory_xact_lock(hashtextextended('write' || chr(1) || ${aggregate}::text || chr(1) || ${namespace}::text, 0)),
+          pg_advisory_xact_lock(${treeLockSql(aggregate, namespace)})`,
+  );
 }
 
 export type CompactResult = { deltas: number; items: number; anomalies: number };

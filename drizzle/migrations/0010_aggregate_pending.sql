@@ -261,6 +261,13 @@ CREATE FUNCTION aggregate_buffer_lookup(p_aggregates text[], p_namespaces text[]
 DECLARE
   v_lock bigint;
 BEGIN
+  -- The trees' write locks first (shared; clear and rebuild take them exclusively), as the delta insert does.
+  FOR v_lock IN
+    SELECT DISTINCT hashtextextended('write' || chr(1) || u.a || chr(1) || u.n, 0) AS k
+    FROM unnest(p_aggregates, p_namespaces) AS u(a, n) ORDER BY 1
+  LOOP
+    PERFORM pg_advisory_xact_lock_shared(v_lock);
+  END LOOP;
   FOR v_lock IN
     SELECT DISTINCT hashtextextended(u.a || chr(1) || u.n || chr(1) || u.i, 0) AS k
     FROM unnest(p_aggregates, p_namespaces, p_items) AS u(a, n, i) ORDER BY 1
