@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DirectAggregate, applyBatches, type WriteOp } from "~/aggregate";
+import { DirectAggregate, applyBatches, compactPending, type WriteOp } from "~/aggregate";
 import * as schema from "../../../drizzle/schema";
 import { withTransaction, type Database, type TransactionStats } from "~/db.server";
 
@@ -14,9 +14,10 @@ let client: postgres.Sql;
 let db: Database;
 
 beforeAll(async () => {
-  client = postgres(process.env.DATABASE_URL!, { max: CONNECTIONS, onnotice: () => {} });
+  // Writers plus the buffered test's compactors and the held transactions of the waiting tests.
+  client = postgres(process.env.DATABASE_URL!, { max: CONNECTIONS + 4, onnotice: () => {} });
   db = drizzle(client, { schema });
-  for (const table of ["rows_lazy", "rows_eager"]) {
+  for (const table of ["rows_lazy", "rows_eager", "rows_buf_lazy", "rows_buf_eager"]) {
     await db.execute(sql`create table ${sql.identifier(table)} (
       namespace text not null, id text not null, position int not null, primary key (namespace, id))`);
   }
@@ -25,6 +26,36 @@ beforeAll(async () => {
 afterAll(async () => {
   await client.end({ timeout: 5 });
 });
+
+/**
+ * Compares every namespace's count and both sums with plain SQL over the source rows and validates every tree
+ * (buffered deltas included). Returns the number of differences and the invariant problems.
+ */
+async function compareWithRows(
+  targets: { aggregate: DirectAggregate; table: ReturnType<typeof sql.identifier> }[],
+  namespaces: string[],
+) {
+  let differences = 0;
+  const problems: string[] = [];
+  for (const { aggregate, table } of targets) {
+    const truth = await db.execute<{ namespace: string; n: string; s1: string; s2: string }>(
+      sql`select namespace, count(*) as n, sum(position) as s1, sum(position * position) as s2
+          from ${table} group by namespace order by namespace`,
+    );
+    const expected = new Map(truth.map((row) => [row.namespace, row]));
+    const counts = await aggregate.countBatch(db, namespaces.map((namespace) => ({ namespace })));
+    const sums = await aggregate.sumBatch(db, namespaces.map((namespace) => ({ namespace })));
+    for (const [i, namespace] of namespaces.entries()) {
+      const row = expected.get(namespace);
+      const want = { count: Number(row?.n ?? 0), sums: [Number(row?.s1 ?? 0), Number(row?.s2 ?? 0)] };
+      if (counts[i] !== want.count || sums[i][0] !== want.sums[0] || sums[i][1] !== want.sums[1]) differences++;
+      const report = await aggregate.validate(db, namespace);
+      problems.push(...report.problems.map((p) => `${aggregate.name}/${namespace}: ${p}`));
+      if (report.count !== want.count || report.sums[0] !== want.sums[0] || report.sums[1] !== want.sums[1]) differences++;
+    }
+  }
+  return { differences, problems };
+}
 
 describe("concurrent writers", () => {
   test("many transactions on shared and separate namespaces lose nothing and surface no error", async () => {
@@ -160,5 +191,200 @@ describe("concurrent writers", () => {
       expect((await agg.validate(db, "ns")).problems).toEqual([]);
     }
     expect(outcomes).toEqual({ lazy: true, eager: false });
+  });
+  test("buffered: many writers and concurrent compactors lose nothing and surface no error", async () => {
+    // Deltas only: writers never touch node rows. Two compactors fold them into the trees meanwhile.
+    const lazy = new DirectAggregate({ name: "concBufLazy", channels: 2, maxNodeSize: 4, buffered: true });
+    const eager = new DirectAggregate({ name: "concBufEager", channels: 2, maxNodeSize: 6, rootLazy: false, buffered: true });
+    const targets = [
+      { aggregate: lazy, table: sql.identifier("rows_buf_lazy") },
+      { aggregate: eager, table: sql.identifier("rows_buf_eager") },
+    ];
+    const namespaces = [...SHARED, ...Array.from({ length: CONNECTIONS }, (_, w) => `own-${w}`)];
+    const stats: TransactionStats = { retries: 0 };
+    const counts = { transactions: 0, trusted: 0, compactions: 0, skipped: 0, compactedDeltas: 0, anomalies: 0 };
+    const errors: unknown[] = [];
+    const deadline = Date.now() + DURATION_MS;
+    let writing = true;
+
+    const worker = async (w: number) => {
+      let serial = 0;
+      while (Date.now() < deadline) {
+        const pick = Math.random();
+        const { aggregate, table } = targets[Math.random() < 0.7 ? 0 : 1];
+        const namespace = Math.random() < 0.6 ? SHARED[Math.floor(Math.random() * SHARED.length)] : `own-${w}`;
+        // Trusted batches only touch this writer's own rows (which it holds locked); checked ones any row.
+        const trusted = Math.random() < 0.35;
+        const mine = trusted ? sql`and id like ${`w${w}-%`}` : sql``;
+        try {
+          await withTransaction(
+            db,
+            async (tx) => {
+              const ops: WriteOp[] = [];
+              if (pick < 0.55) {
+                const count = 1 + Math.floor(Math.random() * 4);
+                for (let i = 0; i < count; i++) {
+                  const row = { namespace, id: `w${w}-${serial++}`, position: Math.floor(Math.random() * 1000) };
+                  await tx.execute(sql`insert into ${table} values (${row.namespace}, ${row.id}, ${row.position})`);
+                  ops.push({ op: "insert", namespace, key: row.position, id: row.id, sums: [row.position, row.position ** 2] });
+                }
+              } else if (pick < 0.8) {
+                const gone = await tx.execute<{ id: string; position: number }>(
+                  sql`delete from ${table} where (namespace, id) in (
+                        select namespace, id from ${table} where namespace = ${namespace} ${mine}
+                        order by random() limit 3 for update skip locked)
+                      returning id, position`,
+                );
+                for (const row of gone) {
+                  const sums = trusted ? [row.position, row.position ** 2] : undefined;
+                  ops.push({ op: "delete", namespace, key: row.position, id: row.id, sums });
+                }
+              } else {
+                const target = Math.random() < 0.5 ? SHARED[0] : `own-${w}`;
+                const position = Math.floor(Math.random() * 1000);
+                const moved = await tx.execute<{ id: string; old_position: number }>(
+                  sql`update ${table} r set namespace = ${target}, position = ${position}
+                      from (select namespace, id, position as old_position from ${table} where namespace = ${namespace} ${mine}
+                            order by random() limit 1 for update skip locked) old
+                      where r.namespace = old.namespace and r.id = old.id
+                      returning r.id, old.old_position`,
+                );
+                for (const row of moved) {
+                  const sums = trusted ? [row.old_position, row.old_position ** 2] : undefined;
+                  ops.push({ op: "delete", namespace, key: row.old_position, id: row.id, sums });
+                  ops.push({ op: "insert", namespace: target, key: position, id: row.id, sums: [position, position ** 2] });
+                }
+              }
+              await applyBatches(tx, [{ aggregate, ops, trusted }]);
+            },
+            { stats, maxAttempts: 50 },
+          );
+          counts.transactions++;
+          if (trusted) counts.trusted++;
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    };
+    const record = (result: { deltas: number; anomalies: number } | null) => {
+      if (result === null) {
+        counts.skipped++;
+        return;
+      }
+      if (result.deltas > 0) counts.compactions++;
+      counts.compactedDeltas += result.deltas;
+      counts.anomalies += result.anomalies;
+    };
+    // One compactor sweeps every tree with deltas, the other picks trees at random: they collide on purpose.
+    const sweeper = async () => {
+      while (writing) {
+        try {
+          const result = await compactPending(db, [lazy, eager], { maxTrees: 6 });
+          counts.compactions += result.trees;
+          counts.skipped += result.skipped;
+          counts.compactedDeltas += result.deltas;
+          counts.anomalies += result.anomalies;
+        } catch (error) {
+          errors.push(error);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    const picker = async () => {
+      while (writing) {
+        const { aggregate } = targets[Math.random() < 0.7 ? 0 : 1];
+        try {
+          record(await aggregate.compact(db, namespaces[Math.floor(Math.random() * 4)]));
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    };
+    const compactors = Promise.all([sweeper(), picker()]);
+    await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
+    writing = false;
+    await compactors;
+
+    const pendingAfterWrites = (await lazy.pendingCount(db)) + (await eager.pendingCount(db));
+    const before = await compareWithRows(targets, namespaces);
+    // Then fold everything: no compactor is left, so no tree is skipped.
+    const final = await compactPending(db, [lazy, eager]);
+    const after = await compareWithRows(targets, namespaces);
+    const pendingAfterCompaction = (await lazy.pendingCount(db)) + (await eager.pendingCount(db));
+    const [shared] = await db.execute<{ n: string }>(
+      sql`select count(*) as n from rows_buf_lazy where namespace = ${SHARED[0]}`,
+    );
+    console.log(
+      `aggregate concurrency (buffered): ${CONNECTIONS} connections + 2 compactors, ${counts.transactions} transactions ` +
+        `(${counts.trusted} trusted), ${stats.retries} retries, ${counts.compactions} compactions ` +
+        `(${counts.compactedDeltas} deltas, ${counts.skipped} skipped, ${counts.anomalies} anomalies), ` +
+        `${pendingAfterWrites} deltas pending at the end, ${before.differences} differences before and ` +
+        `${after.differences} after the final compaction (${final.trees} trees, ${final.deltas} deltas), ` +
+        `${errors.length} errors surfaced, ${before.problems.length + after.problems.length} invariant problems`,
+    );
+    expect(errors).toEqual([]);
+    expect(before.problems).toEqual([]);
+    expect(before.differences).toBe(0);
+    expect(after.problems).toEqual([]);
+    expect(after.differences).toBe(0);
+    expect(pendingAfterCompaction).toBe(0);
+    expect(final).toMatchObject({ skipped: 0, anomalies: 0 });
+    expect(counts.anomalies).toBe(0);
+    expect(counts.transactions).toBeGreaterThan(CONNECTIONS * 5);
+    expect(counts.trusted).toBeGreaterThan(0);
+    expect(counts.compactions).toBeGreaterThan(0);
+    expect(Number(shared.n)).toBeGreaterThan(20);
+  });
+
+  test("buffered: a writer holding deltas open delays neither a writer of the same leaf nor a compaction", async () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({ key: i * 10, id: `i${i}`, sums: [i] }));
+    const outcomes: Record<string, boolean> = {};
+    const inTime = <T,>(promise: Promise<T>) =>
+      Promise.race([
+        promise.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_500)),
+      ]);
+    for (const buffered of [true, false]) {
+      const agg = new DirectAggregate({ name: `bufWait${buffered}`, maxNodeSize: 16, buffered });
+      await agg.buildFromSorted(db, "ns", items);
+
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const holds = new Promise<void>((resolve) => (holding = resolve));
+      // The first writer inserts key 5 (a checked op) and keeps its transaction open.
+      const first = db.transaction(async (tx) => {
+        await agg.insert(tx, "ns", { key: 5, id: "first", sums: [1000] });
+        holding();
+        await held;
+      });
+      await holds;
+      // The second inserts key 6: the same leaf of the same tree.
+      const second = db.transaction((tx) => agg.insert(tx, "ns", { key: 6, id: "second", sums: [2000] }));
+      outcomes[buffered ? "buffered" : "direct"] = await inTime(second);
+      if (buffered) {
+        // A compaction now folds the second writer's committed delta and leaves the open one alone.
+        const compaction = agg.compact(db, "ns");
+        expect(await inTime(compaction)).toBe(true);
+        expect(await compaction).toEqual({ deltas: 1, items: 1, anomalies: 0 });
+        expect(await agg.pendingCount(db, "ns")).toBe(0);
+        expect(await agg.count(db, { namespace: "ns" })).toBe(301);
+      }
+      release();
+      await Promise.all([first, second]);
+      expect(await agg.count(db, { namespace: "ns" })).toBe(302);
+      expect(await agg.sum(db, { namespace: "ns" })).toEqual([44_850 + 3000]);
+      expect(await agg.at(db, { namespace: "ns", offset: 1 })).toEqual({ key: 5, id: "first", sums: [1000] });
+      if (buffered) {
+        // The open writer's delta survived the compaction: pending now, folded by the next one.
+        expect(await agg.pendingCount(db, "ns")).toBe(1);
+        expect(await agg.compact(db, "ns")).toEqual({ deltas: 1, items: 1, anomalies: 0 });
+        expect(await agg.pendingCount(db, "ns")).toBe(0);
+        expect(await agg.count(db, { namespace: "ns" })).toBe(302);
+        expect(await agg.at(db, { namespace: "ns", offset: 2 })).toEqual({ key: 6, id: "second", sums: [2000] });
+      }
+      expect((await agg.validate(db, "ns")).problems).toEqual([]);
+    }
+    expect(outcomes).toEqual({ buffered: true, direct: false });
   });
 });
