@@ -7,6 +7,8 @@ import {
   AggregateItemMissingError,
   DirectAggregate,
   TableAggregate,
+  applyBatches,
+  compactPending,
   type Item,
   type WriteOp,
 } from "~/aggregate";
@@ -22,7 +24,7 @@ async function rootOf(name: string, namespace: string) {
   return row;
 }
 
-async function all(agg: DirectAggregate, namespace: string): Promise<Item[]> {
+async function all(agg: Pick<DirectAggregate, "iter">, namespace: string): Promise<Item[]> {
   const items: Item[] = [];
   for await (const item of agg.iter(db(), { namespace, pageSize: 7 })) items.push(item);
   return items;
@@ -265,5 +267,276 @@ describe("aggregate edge cases", () => {
     expect(await table.max(db(), { namespace: "all" })).toEqual({ key: 5, id: "r1", sums: [0] });
     await table.applyChanges(db(), { deleted: [{ id: "r1", value: 5 }], inserted: [{ id: "r3", value: 3 }] });
     expect((await table.min(db(), { namespace: "all" }))?.id).toBe("r3");
+  });
+});
+
+async function treeExists(name: string, namespace: string) {
+  const [row] = await db().execute<{ n: string }>(
+    sql`select count(*) as n from aggregate_trees where aggregate = ${name} and namespace = ${namespace}`,
+  );
+  return row.n === "1";
+}
+
+/** Every node row of an aggregate, to show that a refused batch left the tree as it was. */
+async function nodesOf(name: string) {
+  return db().execute(sql`select id, keys, sums, children, count, totals from aggregate_nodes where aggregate = ${name} order by id`);
+}
+
+const insert = (namespace: string, key: number, id: string, sums?: number[]): WriteOp => ({ op: "insert", namespace, key, id, sums });
+const remove = (namespace: string, key: number, id: string, sums?: number[]): WriteOp => ({ op: "delete", namespace, key, id, sums });
+
+describe("buffered aggregate edge cases", () => {
+  test("a refused strict op writes nothing, against the tree or the deltas, even in a transaction that goes on", async () => {
+    const agg = new DirectAggregate({ name: "bufStrict", buffered: true });
+    await agg.insert(db(), "n", { key: 1, id: "inTree", sums: [1] });
+    expect(await agg.compact(db(), "n")).toEqual({ deltas: 1, items: 1, anomalies: 0 });
+    await agg.insert(db(), "n", { key: 2, id: "pending", sums: [2] });
+    const nodes = await nodesOf("bufStrict");
+
+    const refused: [WriteOp[], typeof AggregateError][] = [
+      [[insert("n", 3, "new", [3]), insert("n", 1, "inTree", [9])], AggregateDuplicateItemError],
+      [[insert("n", 3, "new", [3]), insert("n", 2, "pending", [9])], AggregateDuplicateItemError],
+      [[insert("n", 3, "new", [3]), insert("n", 3, "new", [3])], AggregateDuplicateItemError],
+      [[insert("n", 3, "new", [3]), remove("n", 9, "missing")], AggregateItemMissingError],
+      [[remove("n", 2, "pending"), remove("n", 2, "pending")], AggregateItemMissingError],
+      [[remove("n", 1, "inTree"), insert("n", 5, "other", [5]), remove("n", 1, "inTree")], AggregateItemMissingError],
+    ];
+    for (const [ops, type] of refused) {
+      await expect(agg.applyBatch(db(), ops)).rejects.toBeInstanceOf(type);
+      // The caller catches the refusal and commits its other work: the refused batch still left nothing.
+      await withTransaction(db(), async (tx) => {
+        await expect(agg.applyBatch(tx, ops)).rejects.toBeInstanceOf(type);
+      });
+    }
+    await withTransaction(db(), async (tx) => {
+      await expect(agg.applyBatch(tx, refused[3][0])).rejects.toBeInstanceOf(AggregateItemMissingError);
+      await agg.insert(tx, "n", { key: 4, id: "after", sums: [4] });
+    });
+    expect(await agg.pendingCount(db(), "n")).toBe(2);
+    expect(await nodesOf("bufStrict")).toEqual(nodes);
+    const want = [
+      { key: 1, id: "inTree", sums: [1] },
+      { key: 2, id: "pending", sums: [2] },
+      { key: 4, id: "after", sums: [4] },
+    ];
+    expect(await all(agg, "n")).toEqual(want);
+    expect(await agg.compact(db(), "n")).toEqual({ deltas: 2, items: 2, anomalies: 0 });
+    expect(await all(agg, "n")).toEqual(want);
+    expect((await agg.validate(db(), "n")).problems).toEqual([]);
+  });
+
+  test("applyBatches over a buffered and a direct instance: one refused op writes nothing in either", async () => {
+    const buffered = new DirectAggregate({ name: "bufMixB", buffered: true });
+    const direct = new DirectAggregate({ name: "bufMixD", maxNodeSize: 4 });
+    await buffered.insert(db(), "n", { key: 1, id: "x", sums: [1] });
+    await direct.applyBatch(db(), [1, 2, 3, 4, 5].map((k) => insert("n", k, `d${k}`, [k])));
+    const directNodes = await nodesOf("bufMixD");
+
+    const cases: [{ aggregate: DirectAggregate; ops: WriteOp[] }[], typeof AggregateError][] = [
+      // Refused in the buffered instance, after a valid direct batch.
+      [
+        [
+          { aggregate: direct, ops: [insert("n", 6, "d6", [6]), remove("n", 1, "d1")] },
+          { aggregate: buffered, ops: [insert("n", 2, "y", [2]), insert("n", 1, "x", [1])] },
+        ],
+        AggregateDuplicateItemError,
+      ],
+      // Refused in the direct instance, after a valid buffered batch.
+      [
+        [
+          { aggregate: buffered, ops: [insert("n", 2, "y", [2]), remove("n", 1, "x")] },
+          { aggregate: direct, ops: [insert("n", 6, "d6", [6]), remove("n", 9, "missing")] },
+        ],
+        AggregateItemMissingError,
+      ],
+    ];
+    for (const [batches, type] of cases) {
+      await expect(applyBatches(db(), batches)).rejects.toBeInstanceOf(type);
+      await withTransaction(db(), async (tx) => {
+        await expect(applyBatches(tx, batches)).rejects.toBeInstanceOf(type);
+      });
+    }
+    expect(await buffered.pendingCount(db())).toBe(1);
+    expect(await all(buffered, "n")).toEqual([{ key: 1, id: "x", sums: [1] }]);
+    expect(await nodesOf("bufMixD")).toEqual(directNodes);
+    expect(await direct.count(db(), { namespace: "n" })).toBe(5);
+
+    // The same batches without the refused op apply to both.
+    await applyBatches(db(), [
+      { aggregate: buffered, ops: [insert("n", 2, "y", [2]), remove("n", 1, "x")] },
+      { aggregate: direct, ops: [insert("n", 6, "d6", [6]), remove("n", 1, "d1")] },
+    ]);
+    expect(await all(buffered, "n")).toEqual([{ key: 2, id: "y", sums: [2] }]);
+    expect(await direct.sum(db(), { namespace: "n" })).toEqual([2 + 3 + 4 + 5 + 6]);
+    for (const agg of [buffered, direct]) expect((await agg.validate(db(), "n")).problems).toEqual([]);
+  });
+
+  test("trusted ops: a delete needs the item's sums, and TableAggregate gives them", async () => {
+    const agg = new DirectAggregate({ name: "bufTrusted", channels: 2, buffered: true });
+    await agg.applyBatch(db(), [insert("n", 1, "a", [1, 10])], { trusted: true });
+    await expect(agg.applyBatch(db(), [remove("n", 1, "a")], { trusted: true })).rejects.toBeInstanceOf(AggregateConfigError);
+    await expect(
+      applyBatches(db(), [{ aggregate: agg, ops: [insert("n", 2, "b", [2, 20]), remove("n", 1, "a")], trusted: true }]),
+    ).rejects.toBeInstanceOf(AggregateConfigError);
+    await expect(agg.applyBatch(db(), [remove("n", 1, "a", [1])], { trusted: true })).rejects.toBeInstanceOf(AggregateConfigError);
+    expect(await agg.pendingCount(db(), "n")).toBe(1);
+    await agg.applyBatch(db(), [remove("n", 1, "a", [1, 10]), insert("n", 2, "b", [2, 20])], { trusted: true });
+    expect(await all(agg, "n")).toEqual([{ key: 2, id: "b", sums: [2, 20] }]);
+
+    type Row = { id: string; value: number };
+    const table = new TableAggregate<Row>({
+      name: "bufTrustedRows",
+      buffered: true,
+      namespace: () => "all",
+      key: (r) => r.value,
+      id: (r) => r.id,
+      sums: (r) => [r.value * 2],
+    });
+    await table.applyChanges(db(), { inserted: [{ id: "r1", value: 1 }, { id: "r2", value: 2 }] }, { trusted: true });
+    await table.applyChanges(db(), { deleted: [{ id: "r1", value: 1 }], inserted: [{ id: "r1", value: 7 }] }, { trusted: true });
+    expect(await table.sum(db(), { namespace: "all" })).toEqual([18]);
+    expect(await table.compact(db(), "all")).toMatchObject({ anomalies: 0 });
+    expect(await all(table, "all")).toEqual([
+      { key: 2, id: "r2", sums: [4] },
+      { key: 7, id: "r1", sums: [14] },
+    ]);
+    expect((await table.validate(db(), "all")).problems).toEqual([]);
+  });
+
+  test("clear and buildFromSorted drop a namespace's deltas", async () => {
+    const agg = new DirectAggregate({ name: "bufClear", maxNodeSize: 4, buffered: true });
+    for (const ns of ["p", "q", "r"]) {
+      await agg.applyBatch(db(), [1, 2, 3, 4, 5].map((k) => insert(ns, k, `${ns}${k}`, [k])));
+    }
+    await agg.compact(db(), "p");
+    await agg.applyBatch(db(), [remove("p", 1, "p1"), insert("p", 6, "p6", [6])]);
+    expect(await agg.pendingCount(db())).toBe(12);
+
+    await agg.clear(db(), { namespace: "p" });
+    expect(await agg.pendingCount(db(), "p")).toBe(0);
+    expect(await agg.countBatch(db(), [{ namespace: "p" }, { namespace: "q" }, { namespace: "r" }])).toEqual([0, 5, 5]);
+    expect((await agg.validate(db(), "p")).problems).toEqual([]);
+
+    const built = [10, 20, 30].map((k) => ({ key: k, id: `b${k}`, sums: [k] }));
+    expect(await agg.buildFromSorted(db(), "q", built)).toBe(3);
+    expect(await agg.pendingCount(db(), "q")).toBe(0);
+    expect(await all(agg, "q")).toEqual(built);
+    expect(await agg.validate(db(), "q")).toEqual({ ok: true, problems: [], count: 3, sums: [60] });
+    expect(await agg.pendingCount(db())).toBe(5);
+
+    await agg.clear(db());
+    expect(await agg.pendingCount(db())).toBe(0);
+    expect(await agg.countBatch(db(), [{ namespace: "p" }, { namespace: "q" }, { namespace: "r" }])).toEqual([0, 0, 0]);
+  });
+
+  test("paginateNamespaces counts the deltas: a namespace with deltas only is listed, one they emptied is not", async () => {
+    const agg = new DirectAggregate({ name: "bufSpaces", buffered: true });
+    await agg.insert(db(), "b-deltas-only", { key: 1, id: "a" });
+    await agg.applyBatch(db(), [insert("c-emptied", 1, "a"), insert("d-kept", 1, "a"), insert("e-never", 1, "a")]);
+    for (const ns of ["c-emptied", "d-kept"]) await agg.compact(db(), ns);
+    await agg.applyBatch(db(), [remove("c-emptied", 1, "a"), remove("e-never", 1, "a"), insert("d-kept", 2, "b")]);
+    await agg.applyBatch(db(), [insert("a-deleted-again", 3, "x"), remove("a-deleted-again", 3, "x")]);
+    expect(await treeExists("bufSpaces", "b-deltas-only")).toBe(false);
+    expect(await treeExists("bufSpaces", "c-emptied")).toBe(true);
+
+    const listed = ["b-deltas-only", "d-kept"];
+    expect(await agg.paginateNamespaces(db(), {})).toEqual({ page: listed, cursor: "d-kept", isDone: true });
+    const first = await agg.paginateNamespaces(db(), { pageSize: 1 });
+    expect(first).toEqual({ page: ["b-deltas-only"], cursor: "b-deltas-only", isDone: false });
+    expect(await agg.paginateNamespaces(db(), { pageSize: 1, cursor: first.cursor })).toEqual({
+      page: ["d-kept"],
+      cursor: "d-kept",
+      isDone: true,
+    });
+    expect(await compactPending(db(), [agg])).toMatchObject({ trees: 5, skipped: 0, anomalies: 0 });
+    expect(await agg.pendingCount(db())).toBe(0);
+    expect(await agg.paginateNamespaces(db(), {})).toEqual({ page: listed, cursor: "d-kept", isDone: true });
+  });
+
+  test("a replace in place (same key and id, new sums) is read with the new sums before and after compaction", async () => {
+    const agg = new DirectAggregate({ name: "bufInPlace", channels: 2, maxNodeSize: 4, buffered: true });
+    await agg.applyBatch(db(), [1, 2, 3, 4, 5, 6].map((k) => insert("n", k * 10, `t${k}`, [k, 1])));
+    await agg.compact(db(), "n");
+    await agg.insert(db(), "n", { key: 35, id: "p", sums: [100, 1] });
+    // One item from the tree and one that only exists as a delta, each back with new sums.
+    await agg.replace(db(), { namespace: "n", key: 30, id: "t3" }, { namespace: "n", key: 30, id: "t3", sums: [300, 3] });
+    await agg.replace(db(), { namespace: "n", key: 35, id: "p" }, { namespace: "n", key: 35, id: "p", sums: [350, 5] });
+    const want = [
+      { key: 10, id: "t1", sums: [1, 1] },
+      { key: 20, id: "t2", sums: [2, 1] },
+      { key: 30, id: "t3", sums: [300, 3] },
+      { key: 35, id: "p", sums: [350, 5] },
+      { key: 40, id: "t4", sums: [4, 1] },
+      { key: 50, id: "t5", sums: [5, 1] },
+      { key: 60, id: "t6", sums: [6, 1] },
+    ];
+    const reads = async () => ({
+      items: await all(agg, "n"),
+      desc: (await agg.paginate(db(), { namespace: "n", order: "desc" })).page,
+      count: await agg.count(db(), { namespace: "n" }),
+      sum: await agg.sum(db(), { namespace: "n" }),
+      middle: await agg.sum(db(), { namespace: "n", bounds: { lower: { key: 30, inclusive: true }, upper: { key: 35, inclusive: true } } }),
+      at: await agg.atBatch(db(), [2, 3, -5].map((offset) => ({ namespace: "n", offset }))),
+      indexOf: await agg.indexOf(db(), { namespace: "n", key: 35, id: "p" }),
+      validate: await agg.validate(db(), "n"),
+    });
+    const expected = {
+      items: want,
+      desc: [...want].reverse(),
+      count: 7,
+      sum: [1 + 2 + 300 + 350 + 4 + 5 + 6, 1 + 1 + 3 + 5 + 1 + 1 + 1],
+      middle: [650, 8],
+      at: [want[2], want[3], want[2]],
+      indexOf: 3,
+      validate: { ok: true, problems: [], count: 7, sums: [668, 13] },
+    };
+    expect(await reads()).toEqual(expected);
+    expect(await agg.compact(db(), "n")).toEqual({ deltas: 5, items: 2, anomalies: 0 });
+    expect(await agg.pendingCount(db(), "n")).toBe(0);
+    expect(await reads()).toEqual(expected);
+  });
+
+  test("compacting a namespace that has no tree yet creates it", async () => {
+    const agg = new DirectAggregate({ name: "bufFresh", channels: 2, maxNodeSize: 6, rootLazy: false, buffered: true });
+    const items = Array.from({ length: 20 }, (_, i) => ({ key: i, id: `f${i}`, sums: [i, 2] }));
+    await agg.applyBatch(db(), items.map((item) => insert("fresh", item.key, item.id, item.sums)));
+    expect(await treeExists("bufFresh", "fresh")).toBe(false);
+    expect(await agg.sum(db(), { namespace: "fresh" })).toEqual([190, 40]);
+    expect(await agg.compact(db(), "fresh")).toEqual({ deltas: 20, items: 20, anomalies: 0 });
+    expect(await treeExists("bufFresh", "fresh")).toBe(true);
+    const [tree] = await db().execute<{ max_node_size: number; root_lazy: boolean; channels: number }>(
+      sql`select max_node_size, root_lazy, channels from aggregate_trees where aggregate = 'bufFresh' and namespace = 'fresh'`,
+    );
+    expect(tree).toEqual({ max_node_size: 6, root_lazy: false, channels: 2 });
+    expect(await agg.pendingCount(db(), "fresh")).toBe(0);
+    expect(await agg.validate(db(), "fresh")).toEqual({ ok: true, problems: [], count: 20, sums: [190, 40] });
+    expect(await all(agg, "fresh")).toEqual(items);
+  });
+
+  test("a second compaction while one holds the tree returns null at once", async () => {
+    const agg = new DirectAggregate({ name: "bufTwice", buffered: true });
+    await agg.applyBatch(db(), [1, 2, 3].map((k) => insert("n", k, `i${k}`, [k])));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const holds = new Promise<void>((resolve) => (holding = resolve));
+    const first = withTransaction(db(), async (tx) => {
+      const result = await agg.compact(tx, "n");
+      holding();
+      await held;
+      return result;
+    });
+    await holds;
+    const started = Date.now();
+    expect(await agg.compact(db(), "n")).toBeNull();
+    expect(await compactPending(db(), [agg])).toEqual({ trees: 0, skipped: 1, deltas: 0, anomalies: 0 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // Readers meanwhile see the committed tree and deltas.
+    expect(await agg.sum(db(), { namespace: "n" })).toEqual([6]);
+    release();
+    expect(await first).toEqual({ deltas: 3, items: 3, anomalies: 0 });
+    expect(await agg.pendingCount(db(), "n")).toBe(0);
+    expect(await agg.compact(db(), "n")).toEqual({ deltas: 0, items: 0, anomalies: 0 });
+    expect(await agg.validate(db(), "n")).toEqual({ ok: true, problems: [], count: 3, sums: [6] });
   });
 });
