@@ -336,7 +336,7 @@ describe("concurrent writers", () => {
     expect(Number(shared.n)).toBeGreaterThan(20);
   });
 
-  test("buffered: a writer holding deltas open delays neither a writer of the same leaf nor a compaction", async () => {
+  test("buffered: a writer holding deltas open delays neither a writer of the same leaf nor a compaction, only a checked op on its item", async () => {
     const items = Array.from({ length: 300 }, (_, i) => ({ key: i * 10, id: `i${i}`, sums: [i] }));
     const outcomes: Record<string, boolean> = {};
     const inTime = <T,>(promise: Promise<T>) =>
@@ -370,8 +370,14 @@ describe("concurrent writers", () => {
         expect(await agg.pendingCount(db, "ns")).toBe(0);
         expect(await agg.count(db, { namespace: "ns" })).toBe(301);
       }
+      // A checked op on the held item itself does wait (its per-item lock), and then finds it present.
+      const third = buffered
+        ? db.transaction((tx) => agg.insertIfDoesNotExist(tx, "ns", { key: 5, id: "first", sums: [7] }))
+        : Promise.resolve(false);
+      if (buffered) expect(await inTime(third)).toBe(false);
       release();
       await Promise.all([first, second]);
+      expect(await third).toBe(false);
       expect(await agg.count(db, { namespace: "ns" })).toBe(302);
       expect(await agg.sum(db, { namespace: "ns" })).toEqual([44_850 + 3000]);
       expect(await agg.at(db, { namespace: "ns", offset: 1 })).toEqual({ key: 5, id: "first", sums: [1000] });
