@@ -300,7 +300,33 @@ describe("concurrent writers", () => {
         }
       }
     };
-    const compactors = Promise.all([sweeper(), picker()]);
+    // A reader compares each tree (plus deltas) with the source rows in one statement, so in one snapshot:
+    // writers commit rows and deltas together and a compaction swaps deltas for nodes atomically.
+    const reads = { total: 0, differences: 0 };
+    const reader = async () => {
+      while (writing) {
+        const { aggregate, table } = targets[Math.random() < 0.7 ? 0 : 1];
+        const namespace = namespaces[Math.floor(Math.random() * 4)];
+        try {
+          const [row] = await db.execute<{ n: string; s: string[] | null; scanned: string; rows: string; s1: string | null; s2: string | null }>(
+            sql`select aggregate_count(${aggregate.name}, ${namespace}, null::bytea, null::bytea) as n,
+                  aggregate_sum(${aggregate.name}, ${namespace}, null::bytea, null::bytea) as s,
+                  (select count(*) from aggregate_scan(${aggregate.name}, ${namespace}, null::bytea, null::bytea, 1000000, false)) as scanned,
+                  r.n as rows, r.s1, r.s2
+                from (select count(*) as n, sum(position) as s1, sum(position * position) as s2
+                      from ${table} where namespace = ${namespace}) r`,
+          );
+          const sums = (row.s ?? ["0", "0"]).map(Number);
+          const same =
+            row.n === row.rows && row.scanned === row.rows && sums[0] === Number(row.s1 ?? 0) && sums[1] === Number(row.s2 ?? 0);
+          reads.total++;
+          if (!same) reads.differences++;
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    };
+    const compactors = Promise.all([sweeper(), picker(), reader()]);
     await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
     writing = false;
     await compactors;
@@ -315,16 +341,19 @@ describe("concurrent writers", () => {
       sql`select count(*) as n from rows_buf_lazy where namespace = ${SHARED[0]}`,
     );
     console.log(
-      `aggregate concurrency (buffered): ${CONNECTIONS} connections + 2 compactors, ${counts.transactions} transactions ` +
+      `aggregate concurrency (buffered): ${CONNECTIONS} connections + 2 compactors + 1 reader, ${counts.transactions} transactions ` +
         `(${counts.trusted} trusted), ${stats.retries} retries, ${counts.compactions} compactions ` +
         `(${counts.compactedDeltas} deltas, ${counts.skipped} skipped, ${counts.anomalies} anomalies), ` +
         `${pendingAfterWrites} deltas pending at the end, ${before.differences} differences before and ` +
         `${after.differences} after the final compaction (${final.trees} trees, ${final.deltas} deltas), ` +
+        `${reads.total} reads during the run with ${reads.differences} differences, ` +
         `${errors.length} errors surfaced, ${before.problems.length + after.problems.length} invariant problems`,
     );
     expect(errors).toEqual([]);
     expect(before.problems).toEqual([]);
     expect(before.differences).toBe(0);
+    expect(reads).toMatchObject({ differences: 0 });
+    expect(reads.total).toBeGreaterThan(10);
     expect(after.problems).toEqual([]);
     expect(after.differences).toBe(0);
     expect(pendingAfterCompaction).toBe(0);
