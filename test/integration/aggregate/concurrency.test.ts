@@ -422,4 +422,71 @@ describe("concurrent writers", () => {
     }
     expect(outcomes).toEqual({ buffered: true, direct: false });
   });
+  test("buffered: lenient ops racing on the same items agree on every outcome, with a compactor running", async () => {
+    // No source rows serialize these writers: only the per-item locks of the presence check do.
+    const agg = new DirectAggregate({ name: "bufContested", maxNodeSize: 4, buffered: true });
+    const ITEMS = 6;
+    const net = new Array<number>(ITEMS).fill(0);
+    const errors: unknown[] = [];
+    const stats: TransactionStats = { retries: 0 };
+    let transactions = 0;
+    let writing = true;
+    const deadline = Date.now() + 2_000;
+    const worker = async () => {
+      while (Date.now() < deadline) {
+        const k = Math.floor(Math.random() * ITEMS);
+        const inserting = Math.random() < 0.5;
+        const item = { key: k % 3, id: `c${k}`, sums: [k + 1] };
+        try {
+          // One op per transaction (two calls would take their item locks in two passes, which can deadlock).
+          const ok = await withTransaction(
+            db,
+            (tx) => (inserting ? agg.insertIfDoesNotExist(tx, "ns", item) : agg.deleteIfExists(tx, "ns", item)),
+            { stats, maxAttempts: 50 },
+          );
+          if (ok) net[k] += inserting ? 1 : -1;
+          transactions++;
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+    };
+    let compactions = 0;
+    let anomalies = 0;
+    const compactor = async () => {
+      while (writing) {
+        const result = await agg.compact(db, "ns").catch((error: unknown) => {
+          errors.push(error);
+          return null;
+        });
+        if (result && result.deltas > 0) compactions++;
+        anomalies += result?.anomalies ?? 0;
+      }
+    };
+    const running = compactor();
+    await Promise.all(Array.from({ length: 16 }, () => worker()));
+    writing = false;
+    await running;
+
+    const present = new Array<number>(ITEMS).fill(0);
+    for await (const item of agg.iter(db, { namespace: "ns" })) present[Number(item.id.slice(1))]++;
+    const report = await agg.validate(db, "ns");
+    const final = await agg.compact(db, "ns");
+    console.log(
+      `aggregate contested items (buffered): 16 connections, ${transactions} transactions, ${stats.retries} retries, ` +
+        `${compactions} compactions, ${anomalies + (final?.anomalies ?? 0)} anomalies, net ${JSON.stringify(net)}, ` +
+        `present ${JSON.stringify(present)}, ${errors.length} errors surfaced`,
+    );
+    expect(errors).toEqual([]);
+    expect(transactions).toBeGreaterThan(50);
+    expect(compactions).toBeGreaterThan(0);
+    // Every successful insert was of an absent item and every successful delete of a present one.
+    expect(net).toEqual(present);
+    expect(present.every((n) => n === 0 || n === 1)).toBe(true);
+    expect(report.problems).toEqual([]);
+    expect(anomalies).toBe(0);
+    expect(final?.anomalies).toBe(0);
+    expect(await agg.sum(db, { namespace: "ns" })).toEqual([present.reduce((total, n, k) => total + n * (k + 1), 0)]);
+    expect((await agg.validate(db, "ns")).problems).toEqual([]);
+  });
 });
