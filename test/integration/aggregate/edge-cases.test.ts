@@ -541,16 +541,11 @@ describe("buffered aggregate edge cases", () => {
     expect(await agg.compact(db(), "n")).toEqual({ deltas: 0, items: 0, anomalies: 0 });
     expect(await agg.validate(db(), "n")).toEqual({ ok: true, problems: [], count: 3, sums: [6] });
   });
-  /*
-   * KNOWN GAP (reported, not fixed here): clear and buildFromSorted take the compactors' lock, but buffered
-   * writers hold no lock they wait for, so a writer's open delta outlives the reset: a delete then counts −1 on
-   * the emptied tree, an insert counts twice against a rebuild containing the item, and validate reports it until
-   * the next compaction drops the delta as an anomaly. (Unbuffered, the reset waits for the writer's root lock.)
-   * These are marked `fails`: they pass while the gap exists and turn red once it is closed — then drop `.fails`.
-   */
+  // A reset waits for buffered writers in flight (the trees' write lock): otherwise a writer's open delta would
+  // outlive it (a delete counted −1 on the emptied tree, an insert counted twice against a rebuild holding the item).
   for (const reset of ["clear", "buildFromSorted"] as const) {
-    test.fails(`KNOWN GAP: ${reset} while a buffered writer is open leaves a consistent tree`, async () => {
-      const agg = new DirectAggregate({ name: `bufGap${reset}`, buffered: true });
+    test(`${reset} waits for an open buffered writer and leaves a consistent tree`, async () => {
+      const agg = new DirectAggregate({ name: `bufReset${reset}`, buffered: true });
       if (reset === "clear") {
         await agg.insert(db(), "n", { key: 1, id: "x", sums: [1] });
         await agg.compact(db(), "n");
@@ -573,9 +568,12 @@ describe("buffered aggregate edge cases", () => {
               { key: 1, id: "x", sums: [1] },
               { key: 2, id: "y", sums: [2] },
             ]);
-      // Give the reset time to finish (it does today) or to wait for the writer (as it should), then let both end.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const waited = await Promise.race([
+        done.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 500)),
+      ]);
       release();
+      expect(waited).toBe(true);
       await Promise.all([writer, done]);
       const want = reset === "clear" ? { count: 0, sums: [0] } : { count: 2, sums: [3] };
       expect(await agg.validate(db(), "n")).toEqual({ ok: true, problems: [], ...want });
