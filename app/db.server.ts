@@ -65,12 +65,13 @@ export type TransactionStats = { retries: number };
 export async function withTransaction<T>(
   db: Database,
   work: (tx: Transaction) => Promise<T>,
-  options: { maxAttempts?: number; stats?: TransactionStats } = {},
+  options: { maxAttempts?: number; stats?: TransactionStats; isolationLevel?: "read committed" | "repeatable read" } = {},
 ): Promise<T> {
   const maxAttempts = options.maxAttempts ?? 12;
+  const config = options.isolationLevel ? { isolationLevel: options.isolationLevel } : undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(work);
+      return await db.transaction(work, config);
     } catch (error) {
       if (!isRetryableError(error) || attempt >= maxAttempts) throw error;
       if (options.stats) options.stats.retries++;

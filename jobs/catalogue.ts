@@ -46,6 +46,14 @@ export const JOBS = {
     payload: z.strictObject({}),
     options: { attempts: 8, backoff: { type: "exponential", delay: 250 }, removeOnComplete: 1_000, removeOnFail: 1_000 },
   },
+  // Folds the ranking aggregates' buffered deltas into their trees: every 2 s, and soon after a save.
+  // Its own queue, so it never waits behind a backfill or a consistency check.
+  compactAggregates: {
+    queue: "aggregates",
+    name: "compact-aggregates",
+    payload: z.strictObject({}),
+    options: { attempts: 3, backoff: { type: "exponential", delay: 500 }, removeOnComplete: 100, removeOnFail: 500 },
+  },
 } as const satisfies Record<
   string,
   { queue: string; name: string; payload: z.ZodType; options: JobsOptions }
@@ -62,6 +70,8 @@ export const SCHEDULES: { id: string; job: JobKey; every: number }[] = [
   { id: "close-due-periods-every-minute", job: "closeDuePeriods", every: 60_000 },
   // Also how topics whose recompute was lost while Redis was down get caught up.
   { id: "check-consistency-every-5-minutes", job: "checkConsistency", every: 5 * 60_000 },
+  // Reads stay exact either way; compacting keeps the deltas readers add up few.
+  { id: "compact-aggregates-every-2-seconds", job: "compactAggregates", every: 2_000 },
 ];
 
 export function jobByName(queue: string, name: string): JobKey | undefined {

@@ -7,6 +7,7 @@ import { executeAssignmentRun, markAssignmentRunFailed } from "../app/models/ass
 import { backfillPreferences, type BackfillProgress } from "../app/models/backfill.server";
 import { runConsistencyCheck } from "../app/models/consistency.server";
 import { closeDuePeriods } from "../app/models/period.server";
+import { compactRankingAggregates } from "../app/models/ranking-aggregates.server";
 import { JOBS, type JobKey, type JobPayload } from "./catalogue";
 
 type Processor<K extends JobKey> = (payload: JobPayload<K>, job: Job) => Promise<unknown>;
@@ -60,6 +61,17 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
     await Promise.all([...byPeriod].map(([periodId, changed]) => publishMetricsChanged({ periodId, topicIds: changed })));
     await finishClaim(job.id!);
     return { recomputed: results.length, replayed: results.filter((result) => result.replayed).length };
+  },
+  compactAggregates: async () => {
+    const totals = await compactRankingAggregates(getDb());
+    // Runs every 2 s: the counts are for debugging only.
+    if (totals.trees > 0) console.debug(`compact-aggregates: folded ${totals.deltas} deltas into ${totals.trees} trees`);
+    if (totals.anomalies > 0) {
+      console.warn(
+        `compact-aggregates: ${totals.anomalies} deltas did not match their trees; the consistency check repairs the aggregates`,
+      );
+    }
+    return totals;
   },
 };
 

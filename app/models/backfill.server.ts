@@ -5,6 +5,7 @@ import { withTransaction, type Database } from "../db.server";
 import { recordEvents } from "./event.server";
 import type { DomainEvent } from "./events";
 import { diffOrders } from "./ranking";
+import { compactRankingAggregates } from "./ranking-aggregates.server";
 import { applyRankingBatch, RankingError } from "./ranking.server";
 
 export type BackfillProgress = { done: number; total: number; applied: number; unchanged: number; rejected: number };
@@ -151,6 +152,8 @@ const sameOrder = (a: string[], b: string[]) => a.length === b.length && a.every
  * checkpoint and PREFERENCES_BACKFILLED event commit together after its
  * batch; a run stopped at any point resumes where it was, and a repeated run
  * changes nothing. Rows that cannot be a ranking are reported and left out.
+ * The batches' buffered aggregate deltas are folded into the trees at the end
+ * (a large backfill leaves many, and the CLI may run without a worker).
  */
 export async function backfillPreferences({
   db,
@@ -222,6 +225,7 @@ export async function backfillPreferences({
     await Promise.all(Array.from({ length: Math.min(concurrency, page.length) }, work));
     await recordCheckpoints(db, finished);
   }
+  if (progress.applied > 0) await compactRankingAggregates(db);
   return { ...progress, problems };
 }
 

@@ -245,13 +245,22 @@ function sortedItems(aggregate: RankingAggregateName, rows: RankingAggregateRow[
 /**
  * Rebuilds one namespace from the rankings table in one transaction.
  *
- * Emptying the tree first takes its root exclusively, and every save that
- * changes this namespace's rows must lock that root before it commits (its
- * rows and its aggregate ops commit together). So once the lock is held, the
- * rows read next (read committed: a fresh snapshot per statement) are exactly
- * what the aggregate must hold, and a save still in flight waits, then applies
- * its ops to the rebuilt tree. Locking the root rather than the rows also
- * keeps the repair's lock order the same as a save's, so the two cannot deadlock.
+ * Saves lock no node of these (buffered) aggregates: each appends its deltas
+ * in the transaction that changes its rows, so rows and deltas become visible
+ * together. The rebuild therefore reads everything from one snapshot
+ * (REPEATABLE READ): the rows it builds from, and the deltas buildFromSorted
+ * deletes, are exactly those of the saves committed before that snapshot. A
+ * save committing later is in neither, and its deltas stay to be compacted
+ * onto the rebuilt tree. Under READ COMMITTED, where each statement sees the
+ * commits before it, a save committing between the row read and the delete
+ * would lose its deltas, and one committing between an earlier delete and
+ * the row read would count twice.
+ *
+ * buildFromSorted takes the tree's maintenance lock, so it waits for a running
+ * compaction; one that committed after the snapshot changed nodes and deltas
+ * this transaction then writes, a serialization failure that withTransaction
+ * retries with a fresh snapshot. Saves never conflict with it (they only insert
+ * deltas and touch rankings rows, which the rebuild only reads).
  */
 export async function rebuildNamespace({
   db,
@@ -262,13 +271,16 @@ export async function rebuildNamespace({
   aggregate: RankingAggregateName;
   namespace: string;
 }): Promise<RepairedNamespace> {
-  return withTransaction(db, async (tx) => {
-    await INSTANCES[aggregate].clear(tx, { namespace });
-    const rows = aggregate === "rankingsByTopic" ? await topicRows(tx, namespace) : await studentRows(tx, namespace);
-    const items = sortedItems(aggregate, rows);
-    await INSTANCES[aggregate].buildFromSorted(tx, namespace, items);
-    return { aggregate, namespace, items: items.length };
-  });
+  return withTransaction(
+    db,
+    async (tx) => {
+      const rows = aggregate === "rankingsByTopic" ? await topicRows(tx, namespace) : await studentRows(tx, namespace);
+      const items = sortedItems(aggregate, rows);
+      await INSTANCES[aggregate].buildFromSorted(tx, namespace, items);
+      return { aggregate, namespace, items: items.length };
+    },
+    { isolationLevel: "repeatable read" },
+  );
 }
 
 /** Namespaces a report found wrong (a difference, an invalid tree, or both), each once. */

@@ -1,7 +1,14 @@
-import { applyBatches, TableAggregate, type AggregateDb } from "../aggregate";
+import { applyBatches, compactPending, TableAggregate, type AggregateDb } from "../aggregate";
 
 /** One ranking row as both aggregates see it. */
 export type RankingAggregateRow = { studentId: string; topicId: string; periodId: string; position: number };
+
+/*
+ * Both instances are buffered: a save appends its deltas (one row per tree) in
+ * its own transaction and locks no node, so students saving at once no longer
+ * meet at the roots of popular topics' trees. Reads add the pending deltas;
+ * the compactAggregates job folds them into the trees (compactRankingAggregates).
+ */
 
 /**
  * Per topic, the positions students gave it: count, Σposition and Σposition²
@@ -15,6 +22,7 @@ export const rankingsByTopic = new TableAggregate<RankingAggregateRow>({
   key: (row) => row.position,
   id: (row) => row.studentId,
   sums: (row) => [row.position, row.position * row.position],
+  buffered: true,
 });
 
 /** Per student and period, their list in order: the k-th choice is `at(k - 1)`. */
@@ -25,6 +33,7 @@ export const rankingsByStudent = new TableAggregate<RankingAggregateRow>({
   key: (row) => [row.position, row.topicId],
   id: (row) => row.topicId,
   sums: (row) => [row.position],
+  buffered: true,
 });
 
 const rowKey = (row: RankingAggregateRow) => `${row.studentId}|${row.topicId}|${row.position}`;
@@ -33,6 +42,14 @@ const rowKey = (row: RankingAggregateRow) => `${row.studentId}|${row.topicId}|${
  * Brings both aggregates from the `before` rows to the `after` rows inside the
  * caller's transaction, in one aggregate call for the two (applyBatches), so a
  * save pays the aggregate round trips once. Rows present in both are left alone.
+ *
+ * The ops are trusted (no presence lookup, no per-item locks): the only caller
+ * is the ranking model's commitChanges, for saves and undos alike, and there
+ * `before` is the student's rankings rows as read after locking their
+ * ranking_states row (startBatch → lockRankingState, then currentPositions),
+ * which every change to those rows takes first. So each deleted item is in the
+ * aggregates with exactly these sums and no inserted one is, as long as the
+ * aggregates agree with the rankings table, which the consistency job checks.
  */
 export async function maintainRankingAggregates(
   tx: AggregateDb,
@@ -44,7 +61,42 @@ export async function maintainRankingAggregates(
   const inserted = after.filter((row) => !kept.has(rowKey(row)));
   if (deleted.length === 0 && inserted.length === 0) return;
   await applyBatches(tx, [
-    { aggregate: rankingsByTopic, ops: rankingsByTopic.opsFor({ deleted, inserted }) },
-    { aggregate: rankingsByStudent, ops: rankingsByStudent.opsFor({ deleted, inserted }) },
+    { aggregate: rankingsByTopic, ops: rankingsByTopic.opsFor({ deleted, inserted }), trusted: true },
+    { aggregate: rankingsByStudent, ops: rankingsByStudent.opsFor({ deleted, inserted }), trusted: true },
   ]);
+}
+
+/** Trees compacted per pass; a pass takes the trees with the most deltas first. */
+const COMPACT_TREES_PER_PASS = 1000;
+
+export type CompactionTotals = { trees: number; skipped: number; deltas: number; anomalies: number };
+
+/**
+ * Folds the pending deltas of both ranking aggregates into their trees, each
+ * tree in its own short transaction; trees another compactor (or a repair)
+ * holds are skipped, since it folds them itself. Passes repeat while a pass
+ * was full (up to `maxPasses`, so one job stays bounded under a stream of
+ * saves), so everything committed before the call is folded unless skipped.
+ * Anomalies (deltas that did not match the tree) mean the aggregates had
+ * drifted from the rankings table; the consistency job repairs that.
+ */
+export async function compactRankingAggregates(
+  db: AggregateDb,
+  { maxPasses = 20 }: { maxPasses?: number } = {},
+): Promise<CompactionTotals> {
+  const totals: CompactionTotals = { trees: 0, skipped: 0, deltas: 0, anomalies: 0 };
+  for (let passes = 1; ; passes++) {
+    const pass = await compactPending(db, [rankingsByTopic, rankingsByStudent], { maxTrees: COMPACT_TREES_PER_PASS });
+    totals.trees += pass.trees;
+    totals.skipped += pass.skipped;
+    totals.deltas += pass.deltas;
+    totals.anomalies += pass.anomalies;
+    if (pass.trees + pass.skipped < COMPACT_TREES_PER_PASS || passes >= maxPasses) return totals;
+  }
+}
+
+/** Deltas waiting in both ranking aggregates. */
+export async function pendingRankingDeltas(db: AggregateDb): Promise<number> {
+  const [topic, student] = await Promise.all([rankingsByTopic.pendingCount(db), rankingsByStudent.pendingCount(db)]);
+  return topic + student;
 }

@@ -5,6 +5,7 @@ import { withTransaction, type Database } from "../db.server";
 import { createPeriod, createTopic, listTopics, openPeriod } from "./period.server";
 import { generatePreferences } from "./assignment/synthetic";
 import type { SocData } from "./preflib";
+import { compactRankingAggregates } from "./ranking-aggregates.server";
 import { applyRankingBatch, getStudentRanking } from "./ranking.server";
 import { createUser, getUserByEmail, hashPassword } from "./user.server";
 
@@ -94,7 +95,9 @@ export async function ensureOpenPeriod({
 
 /**
  * Gives each student their ranking through applyRankingBatch, the function the
- * ranking page uses; a student who already has a ranking keeps it.
+ * ranking page uses; a student who already has a ranking keeps it. Then folds
+ * the saves' buffered aggregate deltas into the trees, so a seeded database
+ * starts with empty buffers whether or not a worker is running.
  */
 export async function ensureRankings({
   db,
@@ -136,6 +139,7 @@ export async function ensureRankings({
     }
   };
   await Promise.all(Array.from({ length: concurrency }, work));
+  if (applied > 0) await compactRankingAggregates(db);
   return { applied, kept };
 }
 

@@ -16,6 +16,8 @@ import {
   type VerifyReport,
 } from "~/models/consistency.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
+import { compactRankingAggregates, pendingRankingDeltas, rankingsByTopic } from "~/models/ranking-aggregates.server";
+import { treeLockSql } from "~/aggregate/buffer";
 import { ensureStudents } from "~/models/seed.server";
 import { enqueue, getQueue } from "~/queues.server";
 import { makeOpenPeriod } from "../support/factories";
@@ -53,6 +55,8 @@ async function rankedPeriod(tag: string, { students = 60, topicCount = 8, seed =
       updates: order.map((topicId, index) => ({ topicId, position: index + 1 })),
     });
   }
+  // As the worker would: the saves' deltas folded into the trees, so the tests below find node rows to corrupt.
+  await compactRankingAggregates(getDb());
   return { periodId: period.id, topicIds, studentIds };
 }
 
@@ -172,7 +176,7 @@ describe("verifyAggregates and repairAggregates", () => {
     expect(wrongNamespaces(await verifyAggregates({ db: getDb() }))).toEqual(CLEAN);
   });
 
-  it("loses no concurrent save while it rebuilds topic and student trees over and over", async () => {
+  it("loses no concurrent save, nor counts one twice, while it rebuilds trees over and over and compactions run", async () => {
     const [topicId, secondTopicId] = await topicsByPopularity(world.periodId);
     await corruptStoredCount("rankingsByTopic", topicId);
     const savers = world.studentIds.slice(0, 24);
@@ -214,11 +218,96 @@ describe("verifyAggregates and repairAggregates", () => {
       }
       return count;
     })();
+    // The worker's compaction folds the savers' deltas meanwhile, racing the rebuilds for the same trees.
+    const compactions = (async () => {
+      const totals = { runs: 0, trees: 0, anomalies: 0 };
+      while (saving || totals.runs === 0) {
+        const result = await compactRankingAggregates(getDb());
+        totals.runs++;
+        totals.trees += result.trees;
+        totals.anomalies += result.anomalies;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return totals;
+    })();
     await Promise.all(saves).finally(() => {
       saving = false;
     });
     expect(await rebuilds).toBeGreaterThan(2);
+    const compacted = await compactions;
+    expect(compacted.trees).toBeGreaterThan(0);
+    // A delta lost or applied twice shows as a difference here, with the deltas still pending…
     expect(wrongNamespaces(await verifyAggregates({ db: getDb() }))).toEqual(CLEAN);
+    // …and, once folded, as a compaction anomaly (a delete of an absent item or an insert of a present one).
+    const last = await compactRankingAggregates(getDb());
+    expect(compacted.anomalies + last.anomalies).toBe(0);
+    expect(await pendingRankingDeltas(getDb())).toBe(0);
+    expect(wrongNamespaces(await verifyAggregates({ db: getDb() }))).toEqual(CLEAN);
+  });
+});
+
+describe("rebuildNamespace racing a save", () => {
+  /** Resolves once a backend of this database waits for an advisory lock: the rebuild, at its tree lock. */
+  async function waitForAdvisoryLockWaiter() {
+    for (let tries = 0; tries < 200; tries++) {
+      const [row] = await getDb().execute<{ n: number }>(sql`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`);
+      if (row.n > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error("the rebuild never waited for the tree lock");
+  }
+
+  it("keeps the deltas of a save that commits after the rows were read and before the deltas are dropped", async () => {
+    const world = await rankedPeriod("race", { students: 12, topicCount: 3, seed: 21 });
+    const [topicId] = await topicsByPopularity(world.periodId);
+    // A student for whom moving the topic to the end of their list (or adding it there) is a change.
+    const rankingsNow = await Promise.all(
+      world.studentIds.map(async (id) => ({ id, ranking: await getStudentRanking({ db: getDb(), studentId: id, periodId: world.periodId }) })),
+    );
+    const { id: studentId, ranking: before } = rankingsNow.find(({ ranking }) => ranking.order.at(-1) !== topicId)!;
+
+    // Hold the tree's maintenance lock (what a running compaction holds), so the rebuild reads
+    // its rows and then stops at buildFromSorted's lock, before it drops the tree's deltas.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = getDb().transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${treeLockSql("rankingsByTopic", topicId)})`);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const rebuild = rebuildNamespace({ db: getDb(), aggregate: "rankingsByTopic", namespace: topicId });
+    await waitForAdvisoryLockWaiter();
+
+    // The save commits now: it moves the topic to the end of the student's list or adds it there.
+    const order = [...before.order.filter((id) => id !== topicId), topicId];
+    await applyRankingBatch({
+      db: getDb(),
+      studentId,
+      periodId: world.periodId,
+      batchId: randomUUID(),
+      sessionId: "race",
+      baseVersion: before.version,
+      updates: order.map((id, index) => ({ topicId: id, position: index + 1 })),
+    });
+    expect(await rankingsByTopic.pendingCount(getDb(), topicId)).toBeGreaterThan(0);
+    release();
+    await holder;
+    const rebuilt = await rebuild;
+
+    // The rebuild saw the rows before the save; the save's deltas stay pending on top of it.
+    const [truth] = await getDb().execute<{ n: number }>(sql`select count(*)::int as n from rankings where topic_id = ${topicId}`);
+    expect(rebuilt.items).toBe(truth.n - (before.order.includes(topicId) ? 0 : 1));
+    expect(await rankingsByTopic.pendingCount(getDb(), topicId)).toBeGreaterThan(0);
+    expect(wrongNamespaces(await verifyAggregates({ db: getDb(), periodId: world.periodId }))).toEqual(CLEAN);
+    const compacted = await compactRankingAggregates(getDb());
+    expect(compacted.anomalies).toBe(0);
+    expect(await rankingsByTopic.pendingCount(getDb(), topicId)).toBe(0);
+    expect(wrongNamespaces(await verifyAggregates({ db: getDb(), periodId: world.periodId }))).toEqual(CLEAN);
   });
 });
 
