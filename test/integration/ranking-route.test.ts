@@ -58,7 +58,8 @@ async function snapshot() {
       'batches', (select count(*) from ranking_batches),
       'events', (select coalesce(max(id), 0) from events),
       'aggregateNodes', (select coalesce(json_agg(n order by n.id), '[]') from (select id, keys, sums, count, totals from aggregate_nodes) n),
-      'aggregateTrees', (select count(*) from aggregate_trees)
+      'aggregateTrees', (select count(*) from aggregate_trees),
+      'aggregatePending', (select coalesce(max(seq), 0) from aggregate_pending)
     )::text as state`);
   return result[0].state;
 }
