@@ -14,8 +14,6 @@ import { useWorkersWithEvents } from "../support/queues";
 import { callRoute, sessionCookie, type RouteHandler } from "../support/routes";
 import { until } from "../support/wait";
 
-const workers = useWorkersWithEvents("aggregates");
-
 /** Deltas a ranking result appended: per changed row, a delete of the old and an insert of the new, in both aggregates. */
 const deltasOf = (result: RankingResult) =>
   2 * result.changes.reduce((sum, change) => sum + (change.oldPos === null ? 0 : 1) + (change.newPos === null ? 0 : 1), 0);
@@ -48,6 +46,8 @@ async function expectReadsEqualSql(periodId: string) {
 }
 
 describe("the compactAggregates job", () => {
+  const workers = useWorkersWithEvents("aggregates");
+
   it("is registered at worker boot to run every 2 seconds", async () => {
     const schedulers = await getQueue("aggregates").getJobSchedulers();
     const scheduler = schedulers.find((entry) => entry.key === "compact-aggregates-every-2-seconds");
