@@ -9,6 +9,7 @@ import { getDb, withTransaction } from "~/db.server";
 import { getEnv } from "~/env.server";
 import { backfillPreferences, backfillBatchId } from "~/models/backfill.server";
 import { verifyAggregates } from "~/models/consistency.server";
+import { pendingRankingDeltas } from "~/models/ranking-aggregates.server";
 import { closePeriod } from "~/models/period.server";
 import { applyRankingBatch, getStudentRanking } from "~/models/ranking.server";
 import { ensureStudents } from "~/models/seed.server";
@@ -132,6 +133,8 @@ describe("backfillPreferences", () => {
     expect(crashed.checkpoints).toBe(checkpointed);
     expect(await eventCount("PREFERENCES_BACKFILLED", fixture.periodId)).toBe(checkpointed);
     expect(await distinctRankedStudents(fixture.periodId)).toBe(reached.length);
+    // The crashed run never reached its compaction: its batches' deltas wait in the buffers.
+    expect(await pendingRankingDeltas(getDb())).toBeGreaterThan(0);
 
     const resumed = await backfillPreferences({ db: getDb(), periodId: fixture.periodId, batchSize: 20 });
     expect(resumed).toMatchObject({
@@ -151,6 +154,8 @@ describe("backfillPreferences", () => {
       expect(problem.topicIds.length).toBeGreaterThan(0);
     }
     await expectRankingsEqual(fixture);
+    // The resumed run folded every delta, its own and the crashed run's, into the trees.
+    expect(await pendingRankingDeltas(getDb())).toBe(0);
     // Both aggregates were maintained by the ranking model: every count and sum equals SQL and every tree is valid.
     const verified = await verifyAggregates({ db: getDb(), periodId: fixture.periodId });
     expect(verified).toMatchObject({ checkedTopics: fixture.topicIds.length, checkedStudents: voters });

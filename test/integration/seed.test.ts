@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { getDb } from "~/db.server";
+import { verifyAggregates } from "~/models/consistency.server";
+import { pendingRankingDeltas } from "~/models/ranking-aggregates.server";
 import { AGH_PERIOD_TITLE, seedAgh } from "~/models/seed.server";
 import { loadAgh } from "../support/factories";
 
@@ -22,6 +24,13 @@ describe("the AGH demo seed", () => {
     expect(first.applied).toBe(146);
     const afterFirst = await tableCounts();
     expect(afterFirst).toEqual({ users: 147, periods: 1, topics: 9, rankings: 146 * 9, events: 146 + 9 + 1 + 146 });
+    // The demo starts with the aggregates' buffers folded into their trees, and the trees equal to the rankings.
+    expect(await pendingRankingDeltas(getDb())).toBe(0);
+    const [folded] = await getDb().execute<{ items: number }>(sql`
+      select coalesce(sum(cardinality(keys)), 0)::int as items from aggregate_nodes where aggregate = 'rankingsByTopic'`);
+    expect(folded.items).toBe(146 * 9);
+    const report = await verifyAggregates({ db: getDb() });
+    expect([report.differences, report.invalidTrees]).toEqual([[], []]);
 
     const [period] = await getDb().execute<{ status: string; seats: number }>(sql`
       select p.status, sum(t.capacity)::int as seats from selection_periods p join topics t on t.period_id = p.id
@@ -62,6 +71,7 @@ describe("the synthetic seed", () => {
     const rankedEvents = await getDb().execute<{ n: number }>(sql`
       select count(*)::int as n from events where type = 'RANKINGS_BATCH_UPDATED' and period_id = ${first.period.periodId}`);
     expect(rankedEvents[0].n).toBe(120);
+    expect(await pendingRankingDeltas(getDb())).toBe(0);
     const second = await seedSynthetic(options);
     expect([second.period.created, second.applied, second.kept]).toEqual([false, 0, 120]);
   });
