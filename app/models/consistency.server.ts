@@ -247,20 +247,20 @@ function sortedItems(aggregate: RankingAggregateName, rows: RankingAggregateRow[
  *
  * Saves lock no node of these (buffered) aggregates: each appends its deltas
  * in the transaction that changes its rows, so rows and deltas become visible
- * together. The rebuild therefore reads everything from one snapshot
- * (REPEATABLE READ): the rows it builds from, and the deltas buildFromSorted
- * deletes, are exactly those of the saves committed before that snapshot. A
- * save committing later is in neither, and its deltas stay to be compacted
- * onto the rebuilt tree. Under READ COMMITTED, where each statement sees the
- * commits before it, a save committing between the row read and the delete
- * would lose its deltas, and one committing between an earlier delete and
- * the row read would count twice.
+ * together. The rebuild reads everything from one snapshot (REPEATABLE READ):
+ * the rows it builds from and the deltas buildFromSorted drops are exactly
+ * those of the saves committed before that snapshot; a save committing later
+ * is in neither, and its deltas stay to be compacted onto the rebuilt tree.
+ * (Under READ COMMITTED each statement sees the commits before it, so a save
+ * committing between the row read and the drop would lose its deltas.)
  *
- * buildFromSorted takes the tree's maintenance lock, so it waits for a running
- * compaction; one that committed after the snapshot changed nodes and deltas
- * this transaction then writes, a serialization failure that withTransaction
- * retries with a fresh snapshot. Saves never conflict with it (they only insert
- * deltas and touch rankings rows, which the rebuild only reads).
+ * buildFromSorted takes the tree's write lock exclusively (saves hold it
+ * shared from their delta insert to their commit) and its compaction lock, so
+ * it waits for saves in flight and a running compaction. A compaction that
+ * committed after the snapshot changed nodes and deltas this transaction then
+ * writes: a serialization failure, which withTransaction retries with a fresh
+ * snapshot. Saves never conflict with it: they insert deltas and change
+ * rankings rows, which the rebuild only reads.
  */
 export async function rebuildNamespace({
   db,
