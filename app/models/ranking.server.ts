@@ -14,9 +14,9 @@ import {
 } from "./ranking";
 
 /**
- * Every save writes the shared per-topic trees, so when many students save at
- * once a save can lose the race for a tree root many times in a row; it keeps
- * retrying (about six seconds in all) rather than fail a save the student made.
+ * A save that meets a serialization failure or a deadlock keeps retrying
+ * (about six seconds in all) rather than fail a save the student made. With
+ * the buffered aggregates a save no longer locks tree nodes, so this is rare.
  */
 const SAVE_ATTEMPTS = 40;
 
@@ -377,11 +377,10 @@ async function commitChanges(
         }),
     ...(kind === "undo" ? [tx.update(rankingBatches).set({ undoneBy: batchId }).where(eq(rankingBatches.batchId, undoes!))] : []),
   ]);
-  // The aggregates go last and alone. Last, because their node locks are the
-  // ones other students wait for, so they are held only until the commit right
-  // after. Alone, because they may fail with a serialization failure (a
-  // contended root) that withTransaction retries, and statements pipelined
-  // behind it would fail too, with errors that are not retryable.
+  // The aggregates go last and alone. Last, because their delta insert takes the
+  // trees' write locks (shared; a repair of a tree waits for them and they wait
+  // for a repair), so they are held only until the commit right after. Alone,
+  // because an error there would also fail the statements pipelined behind it.
   if (maintainAggregates) {
     await maintainRankingAggregates(tx, {
       before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
