@@ -196,64 +196,50 @@ export async function compactTrees(db: AggregateDb, trees: TreeRef[]): Promise<(
     const locked = trees.filter((_, i) => locks[i].ok);
     const results: (CompactResult | null)[] = trees.map((_, i) => (locks[i].ok ? { deltas: 0, items: 0, anomalies: 0 } : null));
     if (locked.length === 0) return results;
-    const rows = await query<{ seq: string; aggregate: string; namespace: string; items: Buffer[]; signs: number[]; sums: string[] }>(
+    // One statement takes the locked trees' visible deltas out and nets them per item server-side,
+    // so only one row per item travels: its net change, whether its last delta is an insert, and those sums.
+    const nets = await query<{ t: number; item: Buffer; net: number; present: boolean; sums: string; deltas: number }>(
       tx,
-      sql`select p.seq, p.aggregate, p.namespace, p.items, p.signs, p.sums
-          from unnest(${sql.param(locked.map((t) => t.settings.aggregate))}::text[], ${sql.param(locked.map((t) => t.namespace))}::text[]) as u(a, n)
-          join aggregate_pending p on p.aggregate = u.a and p.namespace = u.n
-          order by p.seq`,
+      sql`with gone as (
+            delete from aggregate_pending p
+            using unnest(${sql.param(locked.map((t) => t.settings.aggregate))}::text[], ${sql.param(locked.map((t) => t.namespace))}::text[])
+              with ordinality as u(a, n, t)
+            where p.aggregate = u.a and p.namespace = u.n
+            returning u.t, p.seq, p.items, p.signs, p.sums, cardinality(p.sums) / nullif(cardinality(p.items), 0) as w),
+          d as (
+            select g.t, x.item, x.sign, g.seq, x.k, g.sums[(x.k - 1) * g.w + 1 : x.k * g.w] as s
+            from gone g cross join lateral unnest(g.items, g.signs) with ordinality as x(item, sign, k))
+          select distinct on (d.t, d.item) d.t::int as t, d.item, (sum(d.sign) over (partition by d.t, d.item))::int as net,
+            d.sign = 1 as present, d.s::text as sums, (count(*) over (partition by d.t))::int as deltas
+          from d order by d.t, d.item, d.seq desc, d.k desc`,
     );
-    if (rows.length === 0) return results;
-    const treeIndex = new Map(trees.map((t, i) => [treeKey(t.settings.aggregate, t.namespace), i]));
-    const perTree = new Map<number, Map<string, { item: Buffer; net: number; last: 1 | -1; sums: bigint[] }>>();
-    for (const row of rows) {
-      const index = treeIndex.get(treeKey(row.aggregate, row.namespace))!;
-      const items = perTree.get(index) ?? new Map();
-      perTree.set(index, items);
-      const width = row.items.length === 0 ? 0 : row.sums.length / row.items.length;
-      row.items.forEach((item, k) => {
-        const sign = row.signs[k] === 1 ? 1 : -1;
-        const key = item.toString("hex");
-        const entry = items.get(key) ?? { item, net: 0, last: sign, sums: [] };
-        entry.net += sign;
-        entry.last = sign;
-        if (sign === 1) entry.sums = row.sums.slice(k * width, (k + 1) * width).map(BigInt);
-        items.set(key, entry);
-        results[index]!.deltas++;
-      });
-    }
+    if (nets.length === 0) return results;
+    const lockedIndex = trees.flatMap((_, i) => (locks[i].ok ? [i] : []));
     const ops: EncodedOp[] = [];
     const opTree: number[] = [];
-    for (const [index, items] of perTree) {
+    for (const row of nets) {
+      const index = lockedIndex[row.t - 1];
       const { settings, namespace } = trees[index];
       const result = results[index]!;
-      result.items = items.size;
-      for (const entry of items.values()) {
-        const present = entry.last === 1 ? 1 : 0;
-        const inTree = present - entry.net;
-        if (inTree !== 0 && inTree !== 1) result.anomalies++;
-        if (inTree !== 0) {
-          ops.push({ settings, namespace, kind: "delete", item: entry.item, sums: [] });
-          opTree.push(index);
-        }
-        if (present === 1) {
-          ops.push({ settings, namespace, kind: "insert", item: entry.item, sums: entry.sums });
-          opTree.push(index);
-        }
+      result.deltas = row.deltas;
+      result.items++;
+      const present = row.present ? 1 : 0;
+      const inTree = present - row.net;
+      if (inTree !== 0 && inTree !== 1) result.anomalies++;
+      if (inTree !== 0) {
+        ops.push({ settings, namespace, kind: "delete", item: row.item, sums: [] });
+        opTree.push(index);
+      }
+      if (present === 1) {
+        const sums = row.sums.slice(1, -1);
+        ops.push({ settings, namespace, kind: "insert", item: row.item, sums: sums === "" ? [] : sums.split(",").map(BigInt) });
+        opTree.push(index);
       }
     }
     const outcomes = await applyEncodedOps(tx, ops);
     outcomes.forEach((outcome, i) => {
       if (outcome !== "done") results[opTree[i]]!.anomalies++;
     });
-    await query(
-      tx,
-      sql`delete from aggregate_pending where seq = any(${sql.param(rows.map((row) => row.seq))}::bigint[])`,
-    );
     return results;
   });
-}
-
-function treeKey(aggregate: string, namespace: string) {
-  return `${aggregate}\u0000${namespace}`;
 }
