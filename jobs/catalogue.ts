@@ -46,7 +46,7 @@ export const JOBS = {
     payload: z.strictObject({}),
     options: { attempts: 8, backoff: { type: "exponential", delay: 250 }, removeOnComplete: 1_000, removeOnFail: 1_000 },
   },
-  // Folds the ranking aggregates' buffered deltas into their trees: every 2 s, and soon after a save.
+  // Folds the ranking aggregates' buffered deltas into their trees every 2 s, many saves per pass.
   // Its own queue, so it never waits behind a backfill or a consistency check.
   compactAggregates: {
     queue: "aggregates",

@@ -1,4 +1,6 @@
+import os from "node:os";
 import { closeDb } from "../app/db.server";
+import { getEnv } from "../app/env.server";
 import { explainStartupError, preflight } from "../app/preflight.server";
 import { closeQueues } from "../app/queues.server";
 import { QUEUE_NAMES } from "./catalogue";
@@ -6,6 +8,13 @@ import { startWorkers } from "./workers";
 
 async function main() {
   await preflight();
+  // Jobs (metric recomputes, compaction, checks) are background work: on a small machine they should not
+  // take a core from a student's save. Postgres does their queries at its own priority.
+  try {
+    os.setPriority(getEnv().WORKER_NICE);
+  } catch (error) {
+    console.warn(`worker: could not lower its CPU priority (${(error as Error).message})`);
+  }
   const running = await startWorkers();
   console.log(`TopicMatch worker running: queues ${QUEUE_NAMES.join(", ")}`);
   let stopping = false;

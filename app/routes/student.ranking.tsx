@@ -1,7 +1,6 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { getDb } from "~/db.server";
-import { requestAggregateCompaction } from "~/models/compaction-queue.server";
 import { requestMetricsRecompute } from "~/models/metrics-queue.server";
 import { applyRankingBatch, RankingError, undoLastBatch } from "~/models/ranking.server";
 import { auditSessionId, requireStudent } from "~/session.server";
@@ -64,12 +63,9 @@ export async function action({ request }: ActionFunctionArgs) {
   };
   try {
     const result = "updates" in batch ? await applyRankingBatch({ ...target, updates: batch.updates }) : await undoLastBatch(target);
-    // After the commit, so the recompute and the compaction see it; neither fails the save (no Redis → a logged line).
-    // A replayed or empty batch wrote no deltas and asks for no compaction.
-    await Promise.all([
-      requestMetricsRecompute(result.affectedTopicIds),
-      result.changes.length > 0 && !result.replayed ? requestAggregateCompaction() : undefined,
-    ]);
+    // After the commit, so the recompute sees it; it never fails the save (no Redis → a logged line).
+    // The aggregate deltas the save appended are folded by the worker's scheduled compaction, not per save.
+    await requestMetricsRecompute(result.affectedTopicIds);
     return Response.json({ ok: true, ...result });
   } catch (error) {
     if (error instanceof RankingError) {
