@@ -48,8 +48,9 @@ type Workload = {
   name: string;
   samples: Sample[];
   wallMs: number;
-  /** CPU of this process, the web server and their Postgres backends, compaction included. */
+  /** CPU of this process, the web server, the worker and all their Postgres backends, compaction included. */
   cpuMs: number;
+  cpuByGroup: Record<CpuGroup, number>;
   periodId: string;
   aggregates: boolean;
 };
@@ -166,12 +167,14 @@ async function runWorkload(
   else for (const [index, student] of students.entries()) await runStudent(student, index);
   const wallMs = performance.now() - started;
   if (aggregates) await compactPending(getDb(), [rankingsByTopic, rankingsByStudent]);
-  const cpuMs = cpuSince(before, await cpuSnapshot(webPid));
+  const cpuByGroup = cpuSince(before, await cpuSnapshot(webPid));
+  const cpuMs = Object.values(cpuByGroup).reduce((sum, value) => sum + value, 0);
   return {
     name,
     samples,
     wallMs,
     cpuMs,
+    cpuByGroup,
     periodId,
     aggregates,
   };
@@ -193,21 +196,29 @@ function ticksOf(pid: number): number {
 /** The worker process (compaction), started once for all workloads. */
 let workerPid: number | undefined;
 
-async function cpuSnapshot(webPid?: number): Promise<Map<number, number>> {
+type CpuGroup = "bench" | "web" | "worker" | "postgres";
+type CpuSnapshot = Map<number, { group: CpuGroup; ticks: number }>;
+
+async function cpuSnapshot(webPid?: number): Promise<CpuSnapshot> {
   const backends = await getDb().execute<{ pid: number }>(
     sql`select pid from pg_stat_activity where datname = current_database()`,
   );
   const { descendants } = await import("../test/support/app-server");
-  const processes = [webPid, workerPid].flatMap((pid) => (pid ? [pid, ...descendants(pid)] : []));
-  const pids = [process.pid, ...processes, ...backends.map((row) => row.pid)];
-  return new Map(pids.map((pid) => [pid, ticksOf(pid)]));
+  const tree = (pid: number | undefined) => (pid ? [pid, ...descendants(pid)] : []);
+  const groups: [CpuGroup, number[]][] = [
+    ["bench", [process.pid]],
+    ["web", tree(webPid)],
+    ["worker", tree(workerPid)],
+    ["postgres", backends.map((row) => row.pid)],
+  ];
+  return new Map(groups.flatMap(([group, pids]) => pids.map((pid) => [pid, { group, ticks: ticksOf(pid) }] as const)));
 }
 
-/** CPU used between two snapshots; a process first seen in the second counts from its start. */
-function cpuSince(before: Map<number, number>, after: Map<number, number>): number {
-  let ticks = 0;
-  for (const [pid, value] of after) ticks += value - (before.get(pid) ?? 0);
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+/** CPU ms used between two snapshots per group; a process first seen in the second counts from its start. */
+function cpuSince(before: CpuSnapshot, after: CpuSnapshot): Record<CpuGroup, number> {
+  const used: Record<CpuGroup, number> = { bench: 0, web: 0, worker: 0, postgres: 0 };
+  for (const [pid, { group, ticks }] of after) used[group] += ((ticks - (before.get(pid)?.ticks ?? 0)) * 1000) / CLOCK_TICKS_PER_SECOND;
+  return used;
 }
 
 const viaModel =
@@ -293,6 +304,9 @@ function summarise(workload: Workload) {
     throughput: times.length / (workload.wallMs / 1000),
     mean,
     cpuPerBatch: workload.cpuMs / times.length,
+    cpuSplit: (["bench", "web", "worker", "postgres"] as const).map((group) =>
+      (workload.cpuByGroup[group] / times.length).toFixed(1),
+    ),
     p50: percentile(times, 50),
     p95: percentile(times, 95),
     p99: percentile(times, 99),
@@ -487,6 +501,9 @@ async function main() {
         String(s.retries),
       ]),
     ]);
+    console.log();
+    console.log("CPU ms per batch by process (this benchmark process, web server, worker, Postgres backends):");
+    table([["workload", "bench", "web", "worker", "postgres"], ...summaries.map((s) => [s.name, ...s.cpuSplit])]);
     const averageOf = (prefix: string, field: "mean" | "cpuPerBatch") => {
       const matching = summaries.filter((summary) => summary.name.startsWith(prefix));
       return matching.reduce((sum, summary) => sum + summary[field], 0) / matching.length;
