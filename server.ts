@@ -1,7 +1,9 @@
+import cluster from "node:cluster";
 import { createRequestHandler } from "@remix-run/express";
 import { broadcastDevReady, type ServerBuild } from "@remix-run/node";
 import express from "express";
 import { closeDb } from "./app/db.server";
+import { getEnv } from "./app/env.server";
 import { closeQueues } from "./app/queues.server";
 import { explainStartupError, preflight } from "./app/preflight.server";
 
@@ -48,8 +50,52 @@ async function main() {
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
-main().catch((error) => {
-  const line = explainStartupError(error);
-  console.error(line ?? error);
-  process.exit(1);
-});
+/**
+ * WEB_PROCESSES > 1 runs that many copies of the server on one port (Node's
+ * cluster): a request's JavaScript runs on one core, so a single process
+ * queues a burst of saves behind each other while the other core idles.
+ * Sessions, login limits, queues and live updates live in Postgres and Redis,
+ * so the copies share nothing else.
+ */
+function supervise(processes: number) {
+  let stopping = false;
+  let exitCode = 0;
+  for (let i = 0; i < processes; i++) cluster.fork();
+  cluster.on("exit", (worker, code, signal) => {
+    if (!stopping) {
+      // A copy died on its own: the service is degraded, so stop and let the supervisor (npm start) report it.
+      console.error(`web: process ${worker.process.pid} exited (${signal ?? code}); stopping the others`);
+      stopping = true;
+      exitCode = 1;
+      for (const other of Object.values(cluster.workers ?? {})) other?.kill("SIGTERM");
+      setTimeout(() => process.exit(1), 12_000).unref();
+    } else if (code !== 0 && signal === null) {
+      exitCode = code;
+    }
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill(signal);
+    setTimeout(() => process.exit(1), 12_000).unref();
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+let processes = 1;
+try {
+  processes = getEnv().WEB_PROCESSES;
+} catch {
+  // preflight in main() reports bad settings in one line.
+}
+if (cluster.isPrimary && processes > 1) {
+  supervise(processes);
+} else {
+  main().catch((error) => {
+    const line = explainStartupError(error);
+    console.error(line ?? error);
+    process.exit(1);
+  });
+}

@@ -20,6 +20,8 @@ const EnvSchema = z.object({
     .min(16, "must be at least 16 characters (several secrets may be given, comma-separated, newest first)")
     .default("dev-only-session-secret-change-me"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Copies of the web server sharing the port (Node cluster); `npm start` uses one per core, at most 2. */
+  WEB_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
   QUEUE_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default("topicmatch"),
   // How long a worker's hold on a job lasts without renewal, and how often workers look for jobs whose holder died.
   // A crashed worker's job is retried after at most the sum; the lock must outlast the longest synchronous solve.

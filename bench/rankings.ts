@@ -20,6 +20,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
@@ -106,6 +107,10 @@ async function settleAll(work: Promise<unknown>[]) {
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
+/** BENCH_ONLY="http, aggregates, ~1,alone" runs only the workloads whose names start with one of these (warm-ups always run). */
+const ONLY = process.env.BENCH_ONLY?.split(",").map((prefix) => prefix.trim()).filter(Boolean);
+const selected = (name: string) => !ONLY || name.startsWith("warm-up") || ONLY.some((prefix) => name.startsWith(prefix));
+
 type Send = (
   student: Student,
   periodId: string,
@@ -131,6 +136,8 @@ async function runWorkload(
     webPid?: number;
   } = {},
 ): Promise<Workload> {
+  const skipped = { name, samples: [], wallMs: 0, cpuMs: 0, cpuByGroup: { bench: 0, web: 0, worker: 0, postgres: 0 }, periodId: "", aggregates };
+  if (!selected(name)) return skipped;
   const { periodId, topicIds } = await makePeriod(`${name} ${randomUUID().slice(0, 8)}`);
   const next = seededRandom(seed);
   for (const student of students) {
@@ -467,7 +474,8 @@ async function main() {
     // BENCH_HTTP=0 leaves out the HTTP workloads (no build needed) for quick model-only comparisons.
     if (process.env.BENCH_HTTP !== "0") {
       const { startWebServer } = await import("../test/support/app-server");
-      web = await startWebServer();
+      // As `npm start` runs it on this machine: one web process per core, at most 2.
+      web = await startWebServer({ WEB_PROCESSES: process.env.WEB_PROCESSES ?? String(Math.min(2, availableParallelism())) });
       for (const student of students) await signIn(web.url, student);
       await runWorkload("warm-up http", students.slice(0, 10), viaHttp(web.url), 7);
       const webPid = web.child.pid;
@@ -484,7 +492,7 @@ async function main() {
       );
     }
 
-    const summaries = workloads.map(summarise);
+    const summaries = workloads.filter((workload) => workload.samples.length > 0).map(summarise);
     console.log();
     table([
       ["workload", "batches", "batches/s", "CPU ms/batch", "mean ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "retries"],
@@ -544,7 +552,7 @@ async function main() {
       ["workload", "topics", "students", "topic ≠ SQL", "student ≠ SQL", "invalid trees", "not 1..k", "events ≠ table"],
       ...(await Promise.all(
         workloads
-          .filter((workload) => workload.aggregates)
+          .filter((workload) => workload.aggregates && workload.samples.length > 0)
           .map(async (workload) => {
             const c = await checkConsistency(workload.periodId);
             return [

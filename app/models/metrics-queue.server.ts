@@ -3,7 +3,7 @@ import { getEnv } from "../env.server";
 import { enqueue, isQueueReachable } from "../queues.server";
 
 /** How long a recompute waits after the first change, gathering the burst behind it. */
-export const METRICS_RECOMPUTE_DELAY_MS = 150;
+export const METRICS_RECOMPUTE_DELAY_MS = 1_000;
 /** Topics recomputed together in one transaction by one job. */
 export const METRICS_BATCH_SIZE = 200;
 const ENQUEUE_TIMEOUT_MS = 1_000;
