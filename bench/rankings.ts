@@ -9,8 +9,9 @@
  * without queueing behind the others. Each workload runs on a fresh period in
  * a throw-away database, after an untimed first batch that gives every
  * student their full ranking. A last HTTP run has each student pause about a
- * second between saves: the closed-loop runs measure the backlog of 50
- * students saving back to back, this one the latency a student sees. Printed: throughput, latency percentiles,
+ * second between saves, and one about half a second (the page's debounce:
+ * students dragging without a break): the closed-loop runs measure the backlog
+ * of 50 students saving back to back, these the latency a student sees. Printed: throughput, latency percentiles,
  * transaction retries (model) or resent requests (HTTP), the ratios to the
  * baseline, then the consistency of the aggregates with plain SQL and of the
  * rankings with their events. The worker process runs throughout, as in the
@@ -489,6 +490,10 @@ async function main() {
       // Students pause between saves (the page debounces 500 ms, people think longer): latency without the backlog.
       workloads.push(
         await runWorkload("http, aggregates, ~1 s pauses", students, viaHttp(web.url), 2030, { thinkMs: 1_000, webPid }),
+      );
+      // Every student dragging without a break: the page then saves about every 500 ms (its debounce).
+      workloads.push(
+        await runWorkload("http, aggregates, ~0.5 s pauses", students, viaHttp(web.url), 2031, { thinkMs: 500, webPid }),
       );
     }
 
