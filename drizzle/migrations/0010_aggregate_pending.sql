@@ -54,15 +54,20 @@ CREATE OR REPLACE FUNCTION aggregate_count(p_aggregate text, p_namespace text, p
   RETURNS bigint LANGUAGE plpgsql STABLE AS $$
 DECLARE
   v_root bigint;
+  v_pending boolean;
   v_n bigint := 0;
 BEGIN
   IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN 0; END IF;
-  SELECT t.root_id INTO v_root FROM aggregate_trees t WHERE t.aggregate = p_aggregate AND t.namespace = p_namespace;
-  IF FOUND THEN
+  -- The tree and whether it has deltas in one statement: most reads find none and skip their scan.
+  SELECT t.root_id, EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace)
+    INTO v_root, v_pending
+    FROM (SELECT 1) AS one LEFT JOIN aggregate_trees t ON t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  IF v_root IS NOT NULL THEN
     v_n := (aggregate_rank(v_root, p_hi, 1, false)).r_count;
     IF p_lo IS NOT NULL THEN v_n := v_n - (aggregate_rank(v_root, p_lo, 1, false)).r_count; END IF;
   END IF;
-  RETURN v_n + aggregate_pending_count(p_aggregate, p_namespace, p_lo, p_hi);
+  IF v_pending THEN v_n := v_n + aggregate_pending_count(p_aggregate, p_namespace, p_lo, p_hi); END IF;
+  RETURN v_n;
 END;
 $$;
 --> statement-breakpoint
@@ -75,10 +80,13 @@ DECLARE
   v_lo bigint[];
   v_pending bigint[];
   v_k int;
+  v_has_pending boolean;
 BEGIN
-  SELECT t.root_id, t.channels INTO v_root, v_channels FROM aggregate_trees t
-    WHERE t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  SELECT t.root_id, t.channels, EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace)
+    INTO v_root, v_channels, v_has_pending
+    FROM (SELECT 1) AS one LEFT JOIN aggregate_trees t ON t.aggregate = p_aggregate AND t.namespace = p_namespace;
   IF v_root IS NULL THEN
+    IF NOT v_has_pending THEN RETURN NULL; END IF;
     v_channels := aggregate_pending_channels(p_aggregate, p_namespace);
     IF v_channels IS NULL THEN RETURN NULL; END IF;
   END IF;
@@ -91,7 +99,7 @@ BEGIN
       FOR v_k IN 1..v_channels LOOP v_result[v_k] := v_result[v_k] - v_lo[v_k]; END LOOP;
     END IF;
   END IF;
-  v_pending := aggregate_pending_sums(p_aggregate, p_namespace, p_lo, p_hi, v_channels);
+  IF v_has_pending THEN v_pending := aggregate_pending_sums(p_aggregate, p_namespace, p_lo, p_hi, v_channels); END IF;
   IF v_pending IS NOT NULL THEN
     FOR v_k IN 1..v_channels LOOP v_result[v_k] := v_result[v_k] + v_pending[v_k]; END LOOP;
   END IF;
@@ -130,10 +138,23 @@ DECLARE
   v_merged bigint;
   v_key bytea;
   v_sums bigint[];
+  v_has_pending boolean;
 BEGIN
   IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN; END IF;
-  SELECT t.root_id, t.channels INTO v_root, v_channels FROM aggregate_trees t
-    WHERE t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  SELECT t.root_id, t.channels, EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace)
+    INTO v_root, v_channels, v_has_pending
+    FROM (SELECT 1) AS one LEFT JOIN aggregate_trees t ON t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  IF NOT v_has_pending THEN
+    -- No deltas: the tree alone, as before buffering.
+    IF v_root IS NULL THEN RETURN; END IF;
+    v_end := (aggregate_rank(v_root, p_hi, 1, false)).r_count;
+    IF p_lo IS NOT NULL THEN v_start := (aggregate_rank(v_root, p_lo, 1, false)).r_count; END IF;
+    IF p_random THEN v_offset := floor(random() * (v_end - v_start))::bigint; END IF;
+    IF v_offset < 0 THEN v_offset := v_offset + (v_end - v_start); END IF;
+    IF v_offset < 0 OR v_offset >= v_end - v_start THEN RETURN; END IF;
+    RETURN QUERY SELECT * FROM aggregate_select(v_root, v_start + v_offset, v_channels);
+    RETURN;
+  END IF;
   IF v_root IS NULL THEN
     v_channels := aggregate_pending_channels(p_aggregate, p_namespace);
     IF v_channels IS NULL THEN RETURN; END IF;
@@ -204,11 +225,13 @@ CREATE OR REPLACE FUNCTION aggregate_scan(p_aggregate text, p_namespace text, p_
 DECLARE
   v_root bigint;
   v_channels int;
+  v_has_pending boolean;
 BEGIN
   IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN; END IF;
-  SELECT t.root_id, t.channels INTO v_root, v_channels FROM aggregate_trees t
-    WHERE t.aggregate = p_aggregate AND t.namespace = p_namespace;
-  IF NOT EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace) THEN
+  SELECT t.root_id, t.channels, EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace)
+    INTO v_root, v_channels, v_has_pending
+    FROM (SELECT 1) AS one LEFT JOIN aggregate_trees t ON t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  IF NOT v_has_pending THEN
     IF v_root IS NULL THEN RETURN; END IF;
     RETURN QUERY SELECT * FROM aggregate_scan_node(v_root, p_lo, p_hi, p_limit, p_desc, v_channels);
     RETURN;
