@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
 import { rankingBatches, rankings, rankingStates, selectionPeriods, topics } from "../../drizzle/schema";
 import { withTransaction, type Database, type Executor, type Transaction, type TransactionStats } from "../db.server";
 import { recordEvent } from "./event.server";
@@ -136,10 +136,12 @@ function requireOpen(status: string | undefined) {
 
 async function knownTopicIds(tx: Transaction, periodId: string, topicIds: string[]): Promise<Set<string>> {
   if (topicIds.length === 0) return new Set();
+  // One array parameter instead of one per topic: one statement shape whatever the batch size, and less for the
+  // query builder to assemble on every save.
   const rows = await tx
     .select({ id: topics.id })
     .from(topics)
-    .where(and(eq(topics.periodId, periodId), inArray(topics.id, topicIds)));
+    .where(and(eq(topics.periodId, periodId), sql`${topics.id} = any(${sql.param(topicIds)}::uuid[])`));
   return new Set(rows.map((row) => row.id));
 }
 
@@ -152,31 +154,24 @@ function writeChanges(
   const placed = changes.filter((change) => change.newPos !== null);
   const writes: Promise<unknown>[] = [];
   if (removed.length > 0) {
-    writes.push(tx.delete(rankings).where(and(eq(rankings.studentId, studentId), inArray(rankings.topicId, removed))));
-  }
-  if (placed.length > 0) {
     writes.push(
       tx
-      .insert(rankings)
-      .values(
-        placed.map((change) => ({
-          studentId,
-          topicId: change.topicId,
-          periodId,
-          position: change.newPos!,
-          previousPosition: change.oldPos,
-          sessionId,
-        })),
-      )
-      .onConflictDoUpdate({
-        target: [rankings.studentId, rankings.topicId],
-        set: {
-          position: sql`excluded.position`,
-          previousPosition: sql`${rankings.position}`,
-          sessionId: sql`excluded.session_id`,
-          updatedAt: sql`now()`,
-        },
-      }),
+        .delete(rankings)
+        .where(and(eq(rankings.studentId, studentId), sql`${rankings.topicId} = any(${sql.param(removed)}::uuid[])`)),
+    );
+  }
+  if (placed.length > 0) {
+    // The rows as three arrays: the query builder assembled six parameters per row on every save
+    // (a sixth of the web server's CPU went to drizzle's statement building under load).
+    writes.push(
+      tx.execute(sql`
+        insert into ${rankings} (student_id, topic_id, period_id, position, previous_position, session_id)
+        select ${studentId}::uuid, u.topic_id, ${periodId}::uuid, u.position, u.previous_position, ${sessionId}::text
+        from unnest(${sql.param(placed.map((change) => change.topicId))}::uuid[],
+          ${sql.param(placed.map((change) => change.newPos))}::int[],
+          ${sql.param(placed.map((change) => change.oldPos))}::int[]) as u(topic_id, position, previous_position)
+        on conflict (student_id, topic_id) do update set position = excluded.position,
+          previous_position = ${rankings}.position, session_id = excluded.session_id, updated_at = now()`),
     );
   }
   return writes;
