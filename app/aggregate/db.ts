@@ -34,7 +34,11 @@ export async function query<Row>(db: AggregateDb, statement: SQL): Promise<Row[]
  * transaction: the caller's when given one (its retry helper then covers
  * serialization failures), otherwise a new one with the app's retry helper.
  */
-export async function inTransaction<T>(db: AggregateDb, work: (tx: AggregateDb) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  db: AggregateDb,
+  work: (tx: AggregateDb) => Promise<T>,
+  options: { durable?: boolean } = {},
+): Promise<T> {
   if (db instanceof PgTransaction) return work(db);
-  return withTransaction(db as unknown as Database, (tx) => work(tx as unknown as AggregateDb));
+  return withTransaction(db as unknown as Database, (tx) => work(tx as unknown as AggregateDb), options);
 }

@@ -239,7 +239,7 @@ export async function recomputeTopicsMetrics({
       recordEvents(tx, calculated),
     ]);
     return results;
-  });
+  }, { durable: false });
 }
 
 const UPSERT_FROM_EXCLUDED = Object.fromEntries(

@@ -323,4 +323,6 @@ $$;
 --> statement-breakpoint
 -- A student's whole reorder is one row of ~100 items (~4 KB): keep rows up to a
 -- page inline instead of compressing them into TOAST on every insert.
-ALTER TABLE "aggregate_pending" SET (autovacuum_vacuum_scale_factor = 0.05, toast_tuple_target = 8160);
+-- Compaction empties the table over and over; vacuum would then truncate the empty tail pages under an
+-- ACCESS EXCLUSIVE lock that every saver's insert waits for, so it keeps them instead.
+ALTER TABLE "aggregate_pending" SET (autovacuum_vacuum_scale_factor = 0.05, toast_tuple_target = 8160, vacuum_truncate = false);
