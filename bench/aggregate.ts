@@ -77,6 +77,46 @@ async function fillNamespace(namespace: string, n: number): Promise<Item[]> {
   return items;
 }
 
+/** The five questions, through the aggregate and in plain SQL over the same rows: one table row each. */
+async function compare(label: string, agg: DirectAggregate, namespace: string, n: number, runs: number, plainRuns: number) {
+  const lo = Math.floor(n / 8);
+  const hi = Math.floor((3 * n) / 8);
+  const middle = Math.floor(n / 2);
+  const questions: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
+    ["count", () => agg.count(db, { namespace }), () => db.execute(sql`select count(*) from bench_rows where namespace = ${namespace}`)],
+    [
+      "sum (2 channels)",
+      () => agg.sum(db, { namespace }),
+      () => db.execute(sql`select sum(position), sum(position::bigint * position) from bench_rows where namespace = ${namespace}`),
+    ],
+    [
+      "at(median)",
+      () => agg.at(db, { namespace, offset: middle }),
+      () =>
+        db.execute(sql`select position, id from bench_rows where namespace = ${namespace}
+          order by position, id offset ${middle} limit 1`),
+    ],
+    [
+      "indexOf(key)",
+      () => agg.indexOf(db, { namespace, key: hi }),
+      () => db.execute(sql`select count(*) from bench_rows where namespace = ${namespace} and position < ${hi}`),
+    ],
+    [
+      "bounded count",
+      () => agg.count(db, { namespace, bounds: { lower: { key: lo, inclusive: true }, upper: { key: hi, inclusive: false } } }),
+      () =>
+        db.execute(sql`select count(*) from bench_rows where namespace = ${namespace} and position >= ${lo} and position < ${hi}`),
+    ],
+  ];
+  const rows: string[][] = [];
+  for (const [question, viaAggregate, viaSql] of questions) {
+    const aggregateMs = await median(runs, viaAggregate);
+    const plainMs = await median(plainRuns, viaSql);
+    rows.push([label, question, fmt(aggregateMs), fmt(plainMs), `${(plainMs / aggregateMs).toFixed(1)}x`]);
+  }
+  return rows;
+}
+
 async function readBenchmark() {
   const rows: string[][] = [["items", "question", "aggregate ms", "plain SQL ms", "plain / aggregate"]];
   const builds: string[] = [];
@@ -92,44 +132,7 @@ async function readBenchmark() {
     await db.execute(sql`vacuum analyze bench_rows`);
     const runs = n >= 1_000_000 ? 200 : 400;
     const plainRuns = n >= 1_000_000 ? 9 : n >= 10_000 ? 60 : 300;
-    const lo = Math.floor(n / 8);
-    const hi = Math.floor((3 * n) / 8);
-    const probe = Math.floor((3 * n) / 8);
-    const questions: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
-      ["count", () => agg.count(db, { namespace }), () => db.execute(sql`select count(*) from bench_rows where namespace = ${namespace}`)],
-      [
-        "sum (2 channels)",
-        () => agg.sum(db, { namespace }),
-        () => db.execute(sql`select sum(position), sum(position::bigint * position) from bench_rows where namespace = ${namespace}`),
-      ],
-      [
-        "at(median)",
-        () => agg.at(db, { namespace, offset: Math.floor(n / 2) }),
-        () =>
-          db.execute(sql`select position, id from bench_rows where namespace = ${namespace}
-            order by position, id offset ${Math.floor(n / 2)} limit 1`),
-      ],
-      [
-        "indexOf(key)",
-        () => agg.indexOf(db, { namespace, key: probe }),
-        () => db.execute(sql`select count(*) from bench_rows where namespace = ${namespace} and position < ${probe}`),
-      ],
-      [
-        "bounded count",
-        () =>
-          agg.count(db, {
-            namespace,
-            bounds: { lower: { key: lo, inclusive: true }, upper: { key: hi, inclusive: false } },
-          }),
-        () =>
-          db.execute(sql`select count(*) from bench_rows where namespace = ${namespace} and position >= ${lo} and position < ${hi}`),
-      ],
-    ];
-    for (const [question, viaAggregate, viaSql] of questions) {
-      const aggregateMs = await median(runs, viaAggregate);
-      const plainMs = await median(plainRuns, viaSql);
-      rows.push([n.toLocaleString("en"), question, fmt(aggregateMs), fmt(plainMs), `${(plainMs / aggregateMs).toFixed(1)}x`]);
-    }
+    rows.push(...(await compare(n.toLocaleString("en"), agg, namespace, n, runs, plainRuns)));
   }
   rows.push(...(await pendingReads()));
   console.log(builds.join("\n"));
@@ -166,37 +169,7 @@ async function pendingReads(): Promise<string[][]> {
   }
   await db.execute(sql`vacuum analyze bench_rows`);
   const pending = await agg.pendingCount(db, namespace);
-  const lo = Math.floor(n / 8);
-  const hi = Math.floor((3 * n) / 8);
-  const questions: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
-    ["count", () => agg.count(db, { namespace }), () => db.execute(sql`select count(*) from bench_rows where namespace = ${namespace}`)],
-    [
-      "sum (2 channels)",
-      () => agg.sum(db, { namespace }),
-      () => db.execute(sql`select sum(position), sum(position::bigint * position) from bench_rows where namespace = ${namespace}`),
-    ],
-    [
-      "at(median)",
-      () => agg.at(db, { namespace, offset: n / 2 }),
-      () => db.execute(sql`select position, id from bench_rows where namespace = ${namespace} order by position, id offset ${n / 2} limit 1`),
-    ],
-    [
-      "indexOf(key)",
-      () => agg.indexOf(db, { namespace, key: hi }),
-      () => db.execute(sql`select count(*) from bench_rows where namespace = ${namespace} and position < ${hi}`),
-    ],
-    [
-      "bounded count",
-      () => agg.count(db, { namespace, bounds: { lower: { key: lo, inclusive: true }, upper: { key: hi, inclusive: false } } }),
-      () => db.execute(sql`select count(*) from bench_rows where namespace = ${namespace} and position >= ${lo} and position < ${hi}`),
-    ],
-  ];
-  const rows: string[][] = [];
-  for (const [question, viaAggregate, viaSql] of questions) {
-    const aggregateMs = await median(400, viaAggregate);
-    const plainMs = await median(300, viaSql);
-    rows.push([`500 + ${pending} deltas`, question, fmt(aggregateMs), fmt(plainMs), `${(plainMs / aggregateMs).toFixed(1)}x`]);
-  }
+  const rows = await compare(`500 + ${pending} deltas`, agg, namespace, n, 400, 300);
   const [expected] = await db.execute<{ n: string }>(sql`select count(*) as n from bench_rows where namespace = ${namespace}`);
   if ((await agg.count(db, { namespace })) !== Number(expected.n)) throw new Error("buffered namespace count differs from SQL");
   return rows;

@@ -27,6 +27,14 @@ export async function planBuffered(
   db: AggregateDb,
   ops: BufferedOp[],
 ): Promise<{ outcomes: OpOutcome[]; write: () => Promise<void> }> {
+  for (const op of ops) {
+    // A checked delete takes the sums of the item it finds; every other op carries its own.
+    if ((op.kind === "insert" || op.trusted) && op.sums.length !== op.settings.channels) {
+      throw new AggregateConfigError(
+        `aggregate ${op.settings.aggregate}: ${op.sums.length} sums given, it has ${op.settings.channels} channels`,
+      );
+    }
+  }
   const state = new Map<string, { present: boolean; sums: bigint[] }>();
   const checked = ops.filter((op) => !op.trusted);
   if (checked.length > 0) {
@@ -51,11 +59,6 @@ export async function planBuffered(
   if (checked.length === 0) {
     // All vouched for by the caller: every op is one delta, in order.
     for (const op of ops) {
-      if (op.sums.length !== op.settings.channels) {
-        throw new AggregateConfigError(
-          `aggregate ${op.settings.aggregate}: ${op.sums.length} sums given, it has ${op.settings.channels} channels`,
-        );
-      }
       const sign = op.kind === "insert" ? 1 : -1;
       deltas.push({ aggregate: op.settings.aggregate, namespace: op.namespace, item: op.item, sign, sums: op.sums });
       outcomes.push("done");
@@ -63,10 +66,7 @@ export async function planBuffered(
     return { outcomes, write: () => insertDeltas(db, deltas) };
   }
   for (const op of ops) {
-    const { aggregate, channels } = op.settings;
-    if (op.sums.length !== channels && (op.kind === "insert" || op.trusted)) {
-      throw new AggregateConfigError(`aggregate ${aggregate}: ${op.sums.length} sums given, it has ${channels} channels`);
-    }
+    const { aggregate } = op.settings;
     const id = itemId(op);
     const known = state.get(id);
     if (op.trusted && !known) {
@@ -93,12 +93,7 @@ export async function planBuffered(
     }
     outcomes.push("done");
   }
-  return {
-    outcomes,
-    write: async () => {
-      if (deltas.length > 0) await insertDeltas(db, deltas);
-    },
-  };
+  return { outcomes, write: () => insertDeltas(db, deltas) };
 }
 
 /**
@@ -107,6 +102,7 @@ export async function planBuffered(
  * them (grouping and concatenating arrays server-side cost more).
  */
 async function insertDeltas(db: AggregateDb, deltas: Delta[]) {
+  if (deltas.length === 0) return;
   const trees = new Map<string, { aggregate: string; namespace: string; items: string[]; signs: number[]; sums: string[] }>();
   for (const delta of deltas) {
     const key = `${delta.aggregate}\u0000${delta.namespace}`;
@@ -128,7 +124,7 @@ async function insertDeltas(db: AggregateDb, deltas: Delta[]) {
     db,
     sql`with locks as materialized (
           select count(pg_advisory_xact_lock_shared(k.k)) as n from (
-            select distinct hashtextextended('write' || chr(1) || w.a || chr(1) || w.n, 0) as k
+            select distinct aggregate_tree_lock('write', w.a, w.n) as k
             from unnest(${sql.param(list.map((t) => t.aggregate))}::text[], ${sql.param(list.map((t) => t.namespace))}::text[]) as w(a, n)
             order by 1) k)
         insert into aggregate_pending (aggregate, namespace, items, signs, sums)
@@ -139,11 +135,6 @@ async function insertDeltas(db: AggregateDb, deltas: Delta[]) {
   );
 }
 
-/** The key of the transaction-scoped advisory lock that one compactor (or a clear/rebuild) holds per tree. */
-export function treeLockSql(aggregate: string, namespace: string) {
-  return sql`hashtextextended('compact' || chr(1) || ${aggregate}::text || chr(1) || ${namespace}::text, 0)`;
-}
-
 /**
  * For clear and rebuild: waits for the tree's writers in flight (their shared
  * write lock) and its compactor, and keeps both out until the transaction ends.
@@ -151,8 +142,8 @@ export function treeLockSql(aggregate: string, namespace: string) {
 export async function lockTreeForMaintenance(tx: AggregateDb, aggregate: string, namespace: string) {
   await query(
     tx,
-    sql`select pg_advisory_xact_lock(hashtextextended('write' || chr(1) || ${aggregate}::text || chr(1) || ${namespace}::text, 0)),
-          pg_advisory_xact_lock(${treeLockSql(aggregate, namespace)})`,
+    sql`select pg_advisory_xact_lock(aggregate_tree_lock('write', ${aggregate}::text, ${namespace}::text)),
+          pg_advisory_xact_lock(aggregate_tree_lock('compact', ${aggregate}::text, ${namespace}::text))`,
   );
 }
 
@@ -190,7 +181,7 @@ export async function compactTrees(db: AggregateDb, trees: TreeRef[]): Promise<(
   return inTransaction(db, async (tx) => {
     const locks = await query<{ ok: boolean }>(
       tx,
-      sql`select pg_try_advisory_xact_lock(hashtextextended('compact' || chr(1) || u.a || chr(1) || u.n, 0)) as ok
+      sql`select pg_try_advisory_xact_lock(aggregate_tree_lock('compact', u.a, u.n)) as ok
           from unnest(${sql.param(trees.map((t) => t.settings.aggregate))}::text[], ${sql.param(trees.map((t) => t.namespace))}::text[])
             with ordinality as u(a, n, o)
           order by u.o`,

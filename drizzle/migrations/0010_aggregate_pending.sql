@@ -50,6 +50,16 @@ CREATE FUNCTION aggregate_pending_channels(p_aggregate text, p_namespace text) R
   WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace AND cardinality(p.items) > 0 LIMIT 1
 $$;
 --> statement-breakpoint
+-- What every read starts with, in one statement: the tree's root and channels and whether the namespace has
+-- deltas (most reads find none and skip their scan). Without a tree the channels come from the deltas.
+-- A plain SQL function, so the planner inlines it into the caller's statement.
+CREATE FUNCTION aggregate_tree_state(p_aggregate text, p_namespace text)
+  RETURNS TABLE (root_id bigint, channels int, has_pending boolean) LANGUAGE sql STABLE AS $$
+  SELECT t.root_id, coalesce(t.channels, CASE WHEN d.has THEN aggregate_pending_channels(p_aggregate, p_namespace) END), d.has
+  FROM (SELECT EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace) AS has) d
+  LEFT JOIN aggregate_trees t ON t.aggregate = p_aggregate AND t.namespace = p_namespace
+$$;
+--> statement-breakpoint
 CREATE OR REPLACE FUNCTION aggregate_count(p_aggregate text, p_namespace text, p_lo bytea, p_hi bytea)
   RETURNS bigint LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -58,10 +68,7 @@ DECLARE
   v_n bigint := 0;
 BEGIN
   IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN 0; END IF;
-  -- The tree and whether it has deltas in one statement: most reads find none and skip their scan.
-  SELECT t.root_id, EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace)
-    INTO v_root, v_pending
-    FROM (SELECT 1) AS one LEFT JOIN aggregate_trees t ON t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  SELECT s.root_id, s.has_pending INTO v_root, v_pending FROM aggregate_tree_state(p_aggregate, p_namespace) s;
   IF v_root IS NOT NULL THEN
     v_n := (aggregate_rank(v_root, p_hi, 1, false)).r_count;
     IF p_lo IS NOT NULL THEN v_n := v_n - (aggregate_rank(v_root, p_lo, 1, false)).r_count; END IF;
@@ -82,14 +89,9 @@ DECLARE
   v_k int;
   v_has_pending boolean;
 BEGIN
-  SELECT t.root_id, t.channels, EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace)
-    INTO v_root, v_channels, v_has_pending
-    FROM (SELECT 1) AS one LEFT JOIN aggregate_trees t ON t.aggregate = p_aggregate AND t.namespace = p_namespace;
-  IF v_root IS NULL THEN
-    IF NOT v_has_pending THEN RETURN NULL; END IF;
-    v_channels := aggregate_pending_channels(p_aggregate, p_namespace);
-    IF v_channels IS NULL THEN RETURN NULL; END IF;
-  END IF;
+  SELECT s.root_id, s.channels, s.has_pending INTO v_root, v_channels, v_has_pending
+    FROM aggregate_tree_state(p_aggregate, p_namespace) s;
+  IF v_channels IS NULL THEN RETURN NULL; END IF;
   v_result := array_fill(0::bigint, ARRAY[v_channels]);
   IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN v_result; END IF;
   IF v_root IS NOT NULL THEN
@@ -141,9 +143,8 @@ DECLARE
   v_has_pending boolean;
 BEGIN
   IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN; END IF;
-  SELECT t.root_id, t.channels, EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace)
-    INTO v_root, v_channels, v_has_pending
-    FROM (SELECT 1) AS one LEFT JOIN aggregate_trees t ON t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  SELECT s.root_id, s.channels, s.has_pending INTO v_root, v_channels, v_has_pending
+    FROM aggregate_tree_state(p_aggregate, p_namespace) s;
   IF NOT v_has_pending THEN
     -- No deltas: the tree alone, as before buffering.
     IF v_root IS NULL THEN RETURN; END IF;
@@ -155,10 +156,8 @@ BEGIN
     RETURN QUERY SELECT * FROM aggregate_select(v_root, v_start + v_offset, v_channels);
     RETURN;
   END IF;
-  IF v_root IS NULL THEN
-    v_channels := aggregate_pending_channels(p_aggregate, p_namespace);
-    IF v_channels IS NULL THEN RETURN; END IF;
-  ELSE
+  IF v_channels IS NULL THEN RETURN; END IF;
+  IF v_root IS NOT NULL THEN
     v_end := (aggregate_rank(v_root, p_hi, 1, false)).r_count;
     IF p_lo IS NOT NULL THEN v_start := (aggregate_rank(v_root, p_lo, 1, false)).r_count; END IF;
   END IF;
@@ -228,15 +227,13 @@ DECLARE
   v_has_pending boolean;
 BEGIN
   IF p_lo IS NOT NULL AND p_hi IS NOT NULL AND p_lo >= p_hi THEN RETURN; END IF;
-  SELECT t.root_id, t.channels, EXISTS (SELECT 1 FROM aggregate_pending p WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace)
-    INTO v_root, v_channels, v_has_pending
-    FROM (SELECT 1) AS one LEFT JOIN aggregate_trees t ON t.aggregate = p_aggregate AND t.namespace = p_namespace;
+  SELECT s.root_id, s.channels, s.has_pending INTO v_root, v_channels, v_has_pending
+    FROM aggregate_tree_state(p_aggregate, p_namespace) s;
   IF NOT v_has_pending THEN
     IF v_root IS NULL THEN RETURN; END IF;
     RETURN QUERY SELECT * FROM aggregate_scan_node(v_root, p_lo, p_hi, p_limit, p_desc, v_channels);
     RETURN;
   END IF;
-  IF v_root IS NULL THEN v_channels := aggregate_pending_channels(p_aggregate, p_namespace); END IF;
   IF v_channels IS NULL THEN RETURN; END IF;
   RETURN QUERY
     WITH p AS MATERIALIZED (SELECT * FROM aggregate_pending_items(p_aggregate, p_namespace, p_lo, p_hi, v_channels)),
@@ -275,6 +272,14 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
+-- The advisory lock keys of a tree, one definition for every taker: 'write' is held shared by buffered
+-- writers until they commit and exclusively by clear and rebuild; 'compact' by one compactor (tried, never
+-- waited for) and by clear and rebuild.
+CREATE FUNCTION aggregate_tree_lock(p_kind text, p_aggregate text, p_namespace text) RETURNS bigint
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT hashtextextended(p_kind || chr(1) || p_aggregate || chr(1) || p_namespace, 0)
+$$;
+--> statement-breakpoint
 -- Strict checks of buffered writes: takes one transaction-scoped advisory lock
 -- per item (in a single global order, so two checkers cannot wait on each
 -- other in a cycle), then, in a snapshot taken after the locks, says for each
@@ -286,7 +291,7 @@ DECLARE
 BEGIN
   -- The trees' write locks first (shared; clear and rebuild take them exclusively), as the delta insert does.
   FOR v_lock IN
-    SELECT DISTINCT hashtextextended('write' || chr(1) || u.a || chr(1) || u.n, 0) AS k
+    SELECT DISTINCT aggregate_tree_lock('write', u.a, u.n) AS k
     FROM unnest(p_aggregates, p_namespaces) AS u(a, n) ORDER BY 1
   LOOP
     PERFORM pg_advisory_xact_lock_shared(v_lock);
