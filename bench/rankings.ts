@@ -28,8 +28,7 @@ import postgres from "postgres";
 import { closeDb, getDb, withTransaction, type TransactionStats } from "../app/db.server";
 import { createPeriod, createTopic, openPeriod } from "../app/models/period.server";
 import { diffOrders, orderOf, replayChanges, type RankingChange, type RankingUpdate } from "../app/models/ranking";
-import { compactPending } from "../app/aggregate";
-import { rankingsByStudent, rankingsByTopic } from "../app/models/ranking-aggregates.server";
+import { compactRankingAggregates, rankingsByStudent, rankingsByTopic } from "../app/models/ranking-aggregates.server";
 import { applyRankingBatch } from "../app/models/ranking.server";
 import { ensureStudents } from "../app/models/seed.server";
 import { seededRandom } from "../app/utils/random";
@@ -174,7 +173,7 @@ async function runWorkload(
   if (concurrent) await settleAll(students.map(runStudent));
   else for (const [index, student] of students.entries()) await runStudent(student, index);
   const wallMs = performance.now() - started;
-  if (aggregates) await compactPending(getDb(), [rankingsByTopic, rankingsByStudent]);
+  if (aggregates) await compactRankingAggregates(getDb());
   const cpuByGroup = cpuSince(before, await cpuSnapshot(webPid));
   const cpuMs = Object.values(cpuByGroup).reduce((sum, value) => sum + value, 0);
   return {

@@ -63,9 +63,8 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
     return { recomputed: results.length, replayed: results.filter((result) => result.replayed).length };
   },
   compactAggregates: async () => {
+    // Runs every 2 s, so it logs only trouble; its counts are the job's result on the queues page.
     const totals = await compactRankingAggregates(getDb());
-    // Runs every 2 s: the counts are for debugging only.
-    if (totals.trees > 0) console.debug(`compact-aggregates: folded ${totals.deltas} deltas into ${totals.trees} trees`);
     if (totals.anomalies > 0) {
       console.warn(
         `compact-aggregates: ${totals.anomalies} deltas did not match their trees; the consistency check repairs the aggregates`,

@@ -66,33 +66,15 @@ export async function maintainRankingAggregates(
   ]);
 }
 
-/** Trees compacted per pass; a pass takes the trees with the most deltas first. */
-const COMPACT_TREES_PER_PASS = 1000;
-
-export type CompactionTotals = { trees: number; skipped: number; deltas: number; anomalies: number };
-
 /**
- * Folds the pending deltas of both ranking aggregates into their trees, each
- * tree in its own short transaction; trees another compactor (or a repair)
- * holds are skipped, since it folds them itself. Passes repeat while a pass
- * was full (up to `maxPasses`, so one job stays bounded under a stream of
- * saves), so everything committed before the call is folded unless skipped.
+ * Folds the pending deltas of both ranking aggregates into their trees (the
+ * trees with the most deltas first, 64 per transaction); trees another
+ * compactor (or a repair) holds are skipped, since it folds them itself.
  * Anomalies (deltas that did not match the tree) mean the aggregates had
  * drifted from the rankings table; the consistency job repairs that.
  */
-export async function compactRankingAggregates(
-  db: AggregateDb,
-  { maxPasses = 20 }: { maxPasses?: number } = {},
-): Promise<CompactionTotals> {
-  const totals: CompactionTotals = { trees: 0, skipped: 0, deltas: 0, anomalies: 0 };
-  for (let passes = 1; ; passes++) {
-    const pass = await compactPending(db, [rankingsByTopic, rankingsByStudent], { maxTrees: COMPACT_TREES_PER_PASS });
-    totals.trees += pass.trees;
-    totals.skipped += pass.skipped;
-    totals.deltas += pass.deltas;
-    totals.anomalies += pass.anomalies;
-    if (pass.trees + pass.skipped < COMPACT_TREES_PER_PASS || passes >= maxPasses) return totals;
-  }
+export function compactRankingAggregates(db: AggregateDb) {
+  return compactPending(db, [rankingsByTopic, rankingsByStudent]);
 }
 
 /** Deltas waiting in both ranking aggregates. */
