@@ -98,7 +98,7 @@ export type TransactionStats = { retries: number };
 
 /**
  * Runs `work` in a transaction, retrying serialization failures and deadlocks
- * with jittered backoff. The one place such retries live (STYLE habit 7).
+ * with jittered backoff (withRetries, the one place such retries live: STYLE habit 7).
  */
 export async function withTransaction<T>(
   db: Database,
@@ -124,12 +124,24 @@ export async function withTransaction<T>(
           return work(tx);
         }
       : work;
+  return withRetries(() => db.transaction(run, config), { maxAttempts, stats: options.stats });
+}
+
+/**
+ * Runs `work` again after a serialization failure or a deadlock, with jittered
+ * backoff: for transactions (withTransaction) and for single statements that
+ * lock rows themselves (a database function such as ranking_commit).
+ */
+export async function withRetries<T>(
+  work: () => Promise<T>,
+  { maxAttempts = 12, stats }: { maxAttempts?: number; stats?: TransactionStats } = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(run, config);
+      return await work();
     } catch (error) {
       if (!isRetryableError(error) || attempt >= maxAttempts) throw error;
-      if (options.stats) options.stats.retries++;
+      if (stats) stats.retries++;
       const backoff = Math.min(200, 2 ** attempt) * (0.5 + Math.random());
       await new Promise((resolve) => setTimeout(resolve, backoff));
     }

@@ -16,7 +16,16 @@ import {
 } from "./keys";
 import { validateTree, type ValidationReport } from "./validate";
 import { applyEncodedOps, type EncodedOp, type OpOutcome, type TreeSettings } from "./write";
-import { compactTree, compactTrees, lockTreeForMaintenance, planBuffered, type CompactResult } from "./buffer";
+import {
+  compactTree,
+  compactTrees,
+  deltaArrays,
+  lockTreeForMaintenance,
+  planBuffered,
+  trustedDeltas,
+  type CompactResult,
+  type DeltaArrays,
+} from "./buffer";
 
 export type Item = { key: Key; id: string; sums: number[] };
 
@@ -650,6 +659,26 @@ export async function compactPending(
     }
   }
   return total;
+}
+
+/**
+ * The deltas of trusted write batches on buffered aggregates as the arguments
+ * of the SQL function aggregate_append(aggregates, namespaces, items, signs,
+ * sums), for a caller that writes its own rows and these deltas in one
+ * database function (one statement, one round trip). The contract is that of
+ * applyBatches with `trusted: true`; nothing is written here.
+ */
+export function trustedDeltaArrays(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  batches: { aggregate: DirectAggregate | TableAggregate<any>; ops: WriteOp[] }[],
+): DeltaArrays {
+  const ops = batches.flatMap((batch) => {
+    if (!batch.aggregate.buffered) {
+      throw new AggregateConfigError(`${batch.aggregate.name}: deltas are for buffered aggregates only`);
+    }
+    return batch.ops.map((op) => batch.aggregate.encode(op, { trusted: true }));
+  });
+  return deltaArrays(trustedDeltas(ops));
 }
 
 /** Applies the write batches of several aggregates in one locking call and one writing call. */

@@ -58,12 +58,7 @@ export async function planBuffered(
   const deltas: Delta[] = [];
   if (checked.length === 0) {
     // All vouched for by the caller: every op is one delta, in order.
-    for (const op of ops) {
-      const sign = op.kind === "insert" ? 1 : -1;
-      deltas.push({ aggregate: op.settings.aggregate, namespace: op.namespace, item: op.item, sign, sums: op.sums });
-      outcomes.push("done");
-    }
-    return { outcomes, write: () => insertDeltas(db, deltas) };
+    return { outcomes: ops.map(() => "done"), write: () => insertDeltas(db, trustedDeltas(ops)) };
   }
   for (const op of ops) {
     const { aggregate } = op.settings;
@@ -96,13 +91,15 @@ export async function planBuffered(
   return { outcomes, write: () => insertDeltas(db, deltas) };
 }
 
+/** The deltas as the five array arguments of aggregate_append: one element per tree. */
+export type DeltaArrays = { aggregates: string[]; namespaces: string[]; items: string[]; signs: string[]; sums: string[] };
+
 /**
- * One statement, one row per tree. The client groups the deltas and sends each
- * tree's items, signs and sums as array literals, so the server only parses
- * them (grouping and concatenating arrays server-side cost more).
+ * Groups the deltas by tree and writes each tree's items, signs and sums as
+ * array literals, so the server only parses them (grouping and concatenating
+ * arrays server-side cost more).
  */
-async function insertDeltas(db: AggregateDb, deltas: Delta[]) {
-  if (deltas.length === 0) return;
+export function deltaArrays(deltas: Delta[]): DeltaArrays {
   const trees = new Map<string, { aggregate: string; namespace: string; items: string[]; signs: number[]; sums: string[] }>();
   for (const delta of deltas) {
     const key = `${delta.aggregate}\u0000${delta.namespace}`;
@@ -117,21 +114,35 @@ async function insertDeltas(db: AggregateDb, deltas: Delta[]) {
     for (const value of delta.sums) tree.sums.push(value.toString());
   }
   const list = [...trees.values()];
-  // Each tree's writer lock is taken shared, in one global order, before the
-  // rows go in: clear and buildFromSorted take it exclusively, so they wait for
-  // writers in flight and writers wait for them (compactors use another key).
+  return {
+    aggregates: list.map((t) => t.aggregate),
+    namespaces: list.map((t) => t.namespace),
+    items: list.map((t) => `{${t.items.join(",")}}`),
+    signs: list.map((t) => `{${t.signs.join(",")}}`),
+    sums: list.map((t) => `{${t.sums.join(",")}}`),
+  };
+}
+
+/** The deltas of trusted ops, one per op in order (the caller vouches for them: see BufferedOp). */
+export function trustedDeltas(ops: BufferedOp[]): Delta[] {
+  return ops.map((op) => {
+    if (op.sums.length !== op.settings.channels) {
+      throw new AggregateConfigError(
+        `aggregate ${op.settings.aggregate}: ${op.sums.length} sums given, it has ${op.settings.channels} channels`,
+      );
+    }
+    return { aggregate: op.settings.aggregate, namespace: op.namespace, item: op.item, sign: op.kind === "insert" ? 1 : -1, sums: op.sums };
+  });
+}
+
+/** One statement: aggregate_append takes the trees' write locks (shared) and inserts one row per tree. */
+async function insertDeltas(db: AggregateDb, deltas: Delta[]) {
+  if (deltas.length === 0) return;
+  const a = deltaArrays(deltas);
   await query(
     db,
-    sql`with locks as materialized (
-          select count(pg_advisory_xact_lock_shared(k.k)) as n from (
-            select distinct aggregate_tree_lock('write', w.a, w.n) as k
-            from unnest(${sql.param(list.map((t) => t.aggregate))}::text[], ${sql.param(list.map((t) => t.namespace))}::text[]) as w(a, n)
-            order by 1) k)
-        insert into aggregate_pending (aggregate, namespace, items, signs, sums)
-        select u.a, u.n, u.i::bytea[], u.s::smallint[], u.m::bigint[]
-        from locks, unnest(${sql.param(list.map((t) => t.aggregate))}::text[], ${sql.param(list.map((t) => t.namespace))}::text[],
-          ${sql.param(list.map((t) => `{${t.items.join(",")}}`))}::text[], ${sql.param(list.map((t) => `{${t.signs.join(",")}}`))}::text[],
-          ${sql.param(list.map((t) => `{${t.sums.join(",")}}`))}::text[]) as u(a, n, i, s, m)`,
+    sql`select aggregate_append(${sql.param(a.aggregates)}::text[], ${sql.param(a.namespaces)}::text[],
+          ${sql.param(a.items)}::text[], ${sql.param(a.signs)}::text[], ${sql.param(a.sums)}::text[])`,
   );
 }
 

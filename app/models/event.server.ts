@@ -2,7 +2,8 @@ import { events } from "../../drizzle/schema";
 import type { Executor } from "../db.server";
 import { parseEvent, type DomainEvent } from "./events";
 
-function toRow(input: DomainEvent): typeof events.$inferInsert {
+/** The row of an event, validated: for writers that insert it themselves (ranking_commit). */
+export function eventRow(input: DomainEvent): typeof events.$inferInsert {
   const event = parseEvent(input);
   return {
     type: event.type,
@@ -19,12 +20,12 @@ function toRow(input: DomainEvent): typeof events.$inferInsert {
  * event and the change it describes commit or roll back together.
  */
 export async function recordEvent(tx: Executor, input: DomainEvent): Promise<number> {
-  const [row] = await tx.insert(events).values(toRow(input)).returning({ id: events.id });
+  const [row] = await tx.insert(events).values(eventRow(input)).returning({ id: events.id });
   return row.id;
 }
 
 /** Validates every event first, then appends them all with one statement. */
 export async function recordEvents(tx: Executor, inputs: DomainEvent[]): Promise<void> {
   if (inputs.length === 0) return;
-  await tx.insert(events).values(inputs.map(toRow));
+  await tx.insert(events).values(inputs.map(eventRow));
 }

@@ -1,4 +1,4 @@
-import { applyBatches, compactPending, TableAggregate, type AggregateDb } from "../aggregate";
+import { compactPending, TableAggregate, trustedDeltaArrays, type AggregateDb, type DeltaArrays } from "../aggregate";
 
 /** One ranking row as both aggregates see it. */
 export type RankingAggregateRow = { studentId: string; topicId: string; periodId: string; position: number };
@@ -39,30 +39,26 @@ export const rankingsByStudent = new TableAggregate<RankingAggregateRow>({
 const rowKey = (row: RankingAggregateRow) => `${row.studentId}|${row.topicId}|${row.position}`;
 
 /**
- * Brings both aggregates from the `before` rows to the `after` rows inside the
- * caller's transaction, in one aggregate call for the two (applyBatches), so a
- * save pays the aggregate round trips once. Rows present in both are left alone.
+ * The deltas that bring both aggregates from the `before` rows to the `after`
+ * rows, as the arguments of aggregate_append (rows present in both are left
+ * alone); ranking_commit appends them in the save's own statement.
  *
  * The ops are trusted (no presence lookup, no per-item locks): the only caller
- * is the ranking model's commitChanges, for saves and undos alike, and there
- * `before` is the student's rankings rows as read after locking their
- * ranking_states row (startBatch → lockRankingState, then currentPositions),
- * which every change to those rows takes first. So each deleted item is in the
+ * is the ranking model's commit, for saves and undos alike, and there `before`
+ * is the student's rankings rows as read at the version that ranking_commit
+ * finds unchanged under the lock of their ranking_states row, which every
+ * change to those rows takes and bumps. So each deleted item is in the
  * aggregates with exactly these sums and no inserted one is, as long as the
  * aggregates agree with the rankings table, which the consistency job checks.
  */
-export async function maintainRankingAggregates(
-  tx: AggregateDb,
-  { before, after }: { before: RankingAggregateRow[]; after: RankingAggregateRow[] },
-): Promise<void> {
+export function rankingAggregateDeltas({ before, after }: { before: RankingAggregateRow[]; after: RankingAggregateRow[] }): DeltaArrays {
   const afterKeys = new Set(after.map(rowKey));
   const kept = new Set(before.map(rowKey).filter((key) => afterKeys.has(key)));
   const deleted = before.filter((row) => !kept.has(rowKey(row)));
   const inserted = after.filter((row) => !kept.has(rowKey(row)));
-  if (deleted.length === 0 && inserted.length === 0) return;
-  await applyBatches(tx, [
-    { aggregate: rankingsByTopic, ops: rankingsByTopic.opsFor({ deleted, inserted }), trusted: true },
-    { aggregate: rankingsByStudent, ops: rankingsByStudent.opsFor({ deleted, inserted }), trusted: true },
+  return trustedDeltaArrays([
+    { aggregate: rankingsByTopic, ops: rankingsByTopic.opsFor({ deleted, inserted }) },
+    { aggregate: rankingsByStudent, ops: rankingsByStudent.opsFor({ deleted, inserted }) },
   ]);
 }
 

@@ -1,8 +1,9 @@
-import { and, count, desc, eq, isNull, sql } from "drizzle-orm";
-import { rankingBatches, rankings, rankingStates, selectionPeriods, topics } from "../../drizzle/schema";
-import { withTransaction, type Database, type Executor, type Transaction, type TransactionStats } from "../db.server";
-import { recordEvent } from "./event.server";
-import { maintainRankingAggregates, type RankingAggregateRow } from "./ranking-aggregates.server";
+import { and, count, eq, isNull, sql } from "drizzle-orm";
+import { rankingBatches, rankings, rankingStates } from "../../drizzle/schema";
+import type { DeltaArrays } from "../aggregate";
+import { withRetries, type Database, type Executor, type TransactionStats } from "../db.server";
+import { eventRow } from "./event.server";
+import { rankingAggregateDeltas, type RankingAggregateRow } from "./ranking-aggregates.server";
 import {
   affectedTopicIds,
   applyRankingUpdates,
@@ -88,41 +89,74 @@ export async function getStudentRanking({
   return { order: rows.map((row) => row.topicId), version: state?.version ?? 0 };
 }
 
-async function currentPositions(tx: Transaction, studentId: string, periodId: string) {
-  const rows = await tx
-    .select({ topicId: rankings.topicId, position: rankings.position })
-    .from(rankings)
-    .where(and(eq(rankings.studentId, studentId), eq(rankings.periodId, periodId)));
-  return new Map(rows.map((row) => [row.topicId, row.position]));
-}
+/** A batch as stored: what a replay of its batch id answers. */
+type StoredBatch = {
+  studentId: string;
+  periodId: string;
+  version: number;
+  changes: RankingChange[];
+  resultOrder: string[] | null;
+};
+
+type LoadedRanking = {
+  /** The period's status; null when there is no such period. */
+  status: string | null;
+  version: number;
+  /** The batch stored under this batch id, when it was applied before. */
+  replay: StoredBatch | null;
+  current: Map<string, number>;
+  /** Which of the topics asked about belong to the period. */
+  known: Set<string>;
+  /** The student's latest batch an undo would revert (asked for by undo only). */
+  lastUndoable: { batchId: string; changes: RankingChange[] } | null;
+};
 
 /**
- * Locks the student's ranking state row, creating it at version 0, and returns
- * its version: one statement, since the no-op update takes the row lock.
+ * Everything a save decides on, in one statement (so one snapshot) and
+ * without locks: the period's status, the student's version and positions,
+ * the batch id's earlier result, the known topics. ranking_commit then writes
+ * only if the version is still the one read here.
  */
-async function lockRankingState(tx: Transaction, studentId: string, periodId: string): Promise<number> {
-  const [state] = await tx
-    .insert(rankingStates)
-    .values({ studentId, periodId })
-    .onConflictDoUpdate({ target: [rankingStates.studentId, rankingStates.periodId], set: { version: sql`${rankingStates.version}` } })
-    .returning({ version: rankingStates.version });
-  return state.version;
+async function loadRanking(
+  db: Executor,
+  { studentId, periodId, batchId, topicIds, forUndo }: { studentId: string; periodId: string; batchId: string; topicIds: string[]; forUndo: boolean },
+): Promise<LoadedRanking> {
+  const [row] = await db.execute<{
+    status: string | null;
+    version: number;
+    replay: StoredBatch | null;
+    topic_ids: string[] | null;
+    positions: number[] | null;
+    known: string[];
+    last_undoable: { batchId: string; changes: RankingChange[] } | null;
+  }>(sql`
+    select
+      (select p.status::text from selection_periods p where p.id = ${periodId}::uuid) as status,
+      coalesce((select s.version from ranking_states s where s.student_id = ${studentId}::uuid and s.period_id = ${periodId}::uuid), 0) as version,
+      (select jsonb_build_object('studentId', b.student_id, 'periodId', b.period_id, 'version', b.version,
+          'changes', b.changes, 'resultOrder', b.result_order)
+        from ranking_batches b where b.batch_id = ${batchId}::uuid) as replay,
+      r.topic_ids, r.positions,
+      array(select t.id from topics t where t.period_id = ${periodId}::uuid and t.id = any(${sql.param(topicIds)}::uuid[])) as known,
+      case when ${forUndo}::boolean then (
+        select jsonb_build_object('batchId', ${rankingBatches.batchId}, 'changes', ${rankingBatches.changes})
+        from ${rankingBatches} where ${undoableBatches(studentId, periodId)}
+        order by ${rankingBatches.version} desc limit 1) end as last_undoable
+    from (select array_agg(topic_id order by position) as topic_ids, array_agg(position order by position) as positions
+          from rankings where student_id = ${studentId}::uuid and period_id = ${periodId}::uuid) r`);
+  const topicIdsInOrder = row.topic_ids ?? [];
+  const positions = row.positions ?? [];
+  return {
+    status: row.status,
+    version: row.version,
+    replay: row.replay,
+    current: new Map(topicIdsInOrder.map((topicId, index) => [topicId, positions[index]])),
+    known: new Set(row.known),
+    lastUndoable: row.last_undoable,
+  };
 }
 
-/**
- * The period's status, locked against a concurrent close (closing takes FOR
- * UPDATE, which waits for this lock) so no batch commits into a closed period.
- */
-async function lockPeriodStatus(tx: Transaction, periodId: string) {
-  const [period] = await tx
-    .select({ status: selectionPeriods.status })
-    .from(selectionPeriods)
-    .where(eq(selectionPeriods.id, periodId))
-    .for("key share");
-  return period?.status;
-}
-
-function requireOpen(status: string | undefined) {
+function requireOpen(status: string | null) {
   if (!status) throw new RankingError("period-not-found", "That selection period does not exist.");
   if (status !== "open") {
     throw new RankingError(
@@ -134,175 +168,15 @@ function requireOpen(status: string | undefined) {
   }
 }
 
-async function knownTopicIds(tx: Transaction, periodId: string, topicIds: string[]): Promise<Set<string>> {
-  if (topicIds.length === 0) return new Set();
-  // One array parameter instead of one per topic: one statement shape whatever the batch size, and less for the
-  // query builder to assemble on every save.
-  const rows = await tx
-    .select({ id: topics.id })
-    .from(topics)
-    .where(and(eq(topics.periodId, periodId), sql`${topics.id} = any(${sql.param(topicIds)}::uuid[])`));
-  return new Set(rows.map((row) => row.id));
-}
-
-/** The statements writing the changed rows: deletes removed topics, upserts moved and added ones. */
-function writeChanges(
-  tx: Transaction,
-  { studentId, periodId, sessionId, changes }: { studentId: string; periodId: string; sessionId: string; changes: RankingChange[] },
-) {
-  const removed = changes.filter((change) => change.newPos === null).map((change) => change.topicId);
-  const placed = changes.filter((change) => change.newPos !== null);
-  const writes: Promise<unknown>[] = [];
-  if (removed.length > 0) {
-    writes.push(
-      tx
-        .delete(rankings)
-        .where(and(eq(rankings.studentId, studentId), sql`${rankings.topicId} = any(${sql.param(removed)}::uuid[])`)),
-    );
-  }
-  if (placed.length > 0) {
-    // The rows as three arrays: the query builder assembled six parameters per row on every save
-    // (a sixth of the web server's CPU went to drizzle's statement building under load).
-    writes.push(
-      tx.execute(sql`
-        insert into ${rankings} (student_id, topic_id, period_id, position, previous_position, session_id)
-        select ${studentId}::uuid, u.topic_id, ${periodId}::uuid, u.position, u.previous_position, ${sessionId}::text
-        from unnest(${sql.param(placed.map((change) => change.topicId))}::uuid[],
-          ${sql.param(placed.map((change) => change.newPos))}::int[],
-          ${sql.param(placed.map((change) => change.oldPos))}::int[]) as u(topic_id, position, previous_position)
-        on conflict (student_id, topic_id) do update set position = excluded.position,
-          previous_position = ${rankings}.position, session_id = excluded.session_id, updated_at = now()`),
-    );
-  }
-  return writes;
-}
-
-/**
- * Applies one batch of a student's ranking updates in one transaction: checks
- * the period is open, the batch is made against the current version, every
- * topic belongs to the period and the result is a ranking; writes the rows,
- * both ranking aggregates and the event. A batch id seen before answers its
- * stored result, even after the period closed.
- */
-export async function applyRankingBatch({
-  db,
-  studentId,
-  periodId,
-  batchId,
-  sessionId,
-  baseVersion,
-  updates,
-  stats,
-  maintainAggregates = true,
-}: {
-  db: Database;
-  studentId: string;
-  periodId: string;
-  batchId: string;
-  sessionId: string;
-  /** The version the page's order was based on; null applies on top of whatever is current. */
-  baseVersion: number | null;
-  updates: RankingUpdate[];
-  /** Counts the transaction's retries (serialization failures, deadlocks), for benchmarks. */
-  stats?: TransactionStats;
-  /**
-   * Only for the benchmark's baseline: false skips the aggregates, leaving them
-   * out of step with the rankings until the consistency repair runs.
-   */
-  maintainAggregates?: boolean;
-}): Promise<RankingResult> {
-  // Statements that do not depend on each other are issued together: postgres.js
-  // pipelines them on the transaction's connection, saving round trips.
-  return withTransaction(db, async (tx) => {
-    const topicIds = [...new Set(updates.map((update) => update.topicId))];
-    const started = await startBatch(tx, {
-      batchId,
-      studentId,
-      periodId,
-      baseVersion,
-      staleMessage: "Your ranking was changed elsewhere (another tab or device). The page now shows the saved order.",
-      load: () => knownTopicIds(tx, periodId, topicIds),
-    });
-    if ("replay" in started) return started.replay;
-    const { version, current, loaded: known } = started;
-    const unknown = topicIds.filter((id) => !known.has(id));
-    if (unknown.length > 0) {
-      throw new RankingError("unknown-topic", `Not a topic of this selection period: ${unknown.join(", ")}.`);
-    }
-    let applied: ReturnType<typeof applyRankingUpdates>;
-    try {
-      applied = applyRankingUpdates(current, updates);
-    } catch (error) {
-      if (error instanceof RankingRuleError) throw new RankingError("invalid-batch", error.message);
-      throw error;
-    }
-    return commitChanges(tx, {
-      studentId,
-      periodId,
-      batchId,
-      sessionId,
-      version,
-      kind: "batch",
-      maintainAggregates,
-      ...applied,
-    });
-  }, { stats, maxAttempts: SAVE_ATTEMPTS });
-}
-
-/**
- * The start every save and undo shares: answer a replayed batch id with its
- * stored result, require an open period, lock the student's ranking state,
- * check the replay again (the same batch may have committed while we waited
- * for the lock) and refuse a batch based on an older version. `load` runs in
- * the same round trip as the second check.
- */
-async function startBatch<T>(
-  tx: Transaction,
-  {
-    batchId,
-    studentId,
-    periodId,
-    baseVersion,
-    staleMessage,
-    load,
-  }: {
-    batchId: string;
-    studentId: string;
-    periodId: string;
-    baseVersion: number | null;
-    staleMessage: string;
-    load: () => Promise<T>;
-  },
-): Promise<{ replay: RankingResult } | { version: number; current: Awaited<ReturnType<typeof currentPositions>>; loaded: T }> {
-  const [replay, status] = await Promise.all([
-    replayedResult(tx, { batchId, studentId, periodId }),
-    lockPeriodStatus(tx, periodId),
-  ]);
-  if (replay) return { replay };
-  requireOpen(status);
-  const version = await lockRankingState(tx, studentId, periodId);
-  const [lateReplay, current, loaded] = await Promise.all([
-    replayedResult(tx, { batchId, studentId, periodId }),
-    currentPositions(tx, studentId, periodId),
-    load(),
-  ]);
-  if (lateReplay) return { replay: lateReplay };
-  if (baseVersion !== null && baseVersion !== version) {
-    throw new RankingError("stale-version", staleMessage, { order: orderOf(current), version });
-  }
-  return { version, current, loaded };
-}
-
 async function replayedResult(
-  tx: Transaction,
-  { batchId, studentId, periodId }: { batchId: string; studentId: string; periodId: string },
-): Promise<RankingResult | undefined> {
-  const [previous] = await tx.select().from(rankingBatches).where(eq(rankingBatches.batchId, batchId));
-  if (!previous) return undefined;
+  db: Executor,
+  previous: StoredBatch,
+  { studentId, periodId }: { studentId: string; periodId: string },
+): Promise<RankingResult> {
   if (previous.studentId !== studentId || previous.periodId !== periodId) {
     throw new RankingError("batch-id-reused", "That batch id was already used for another request; send a new batch id.");
   }
-  const order = previous.resultOrder ?? (await getStudentRanking({ db: tx, studentId, periodId })).order;
+  const order = previous.resultOrder ?? (await getStudentRanking({ db, studentId, periodId })).order;
   return {
     order,
     version: previous.version,
@@ -312,77 +186,186 @@ async function replayedResult(
   };
 }
 
-async function commitChanges(
-  tx: Transaction,
+type Plan = { kind: "batch" | "undo"; next: Map<string, number>; changes: RankingChange[]; undoes?: string };
+
+type SaveTarget = {
+  db: Database;
+  studentId: string;
+  periodId: string;
+  batchId: string;
+  sessionId: string;
+  baseVersion: number | null;
+  stats?: TransactionStats;
+  maintainAggregates?: boolean;
+};
+
+/**
+ * What every save and undo shares: read (loadRanking), answer a replayed batch
+ * id with its stored result, require an open period, refuse a batch based on
+ * an older version, plan the changes, then write them with ranking_commit.
+ * When another save of the student's committed between the read and the
+ * write, ranking_commit writes nothing and the save reads again: a batch with
+ * a base version then meets the stale-version check, one without is planned
+ * again on the new ranking. The ranking's version is the lock here; the read
+ * itself takes none, so a save is two statements and two round trips.
+ */
+async function saveRanking(
+  { db, studentId, periodId, batchId, sessionId, baseVersion, stats, maintainAggregates = true }: SaveTarget,
+  { topicIds, forUndo, staleMessage, plan }: { topicIds: string[]; forUndo: boolean; staleMessage: string; plan: (loaded: LoadedRanking) => Plan },
+): Promise<RankingResult> {
+  for (let attempt = 1; ; attempt++) {
+    const loaded = await loadRanking(db, { studentId, periodId, batchId, topicIds, forUndo });
+    if (loaded.replay) return replayedResult(db, loaded.replay, { studentId, periodId });
+    requireOpen(loaded.status);
+    if (baseVersion !== null && baseVersion !== loaded.version) {
+      throw new RankingError("stale-version", staleMessage, { order: orderOf(loaded.current), version: loaded.version });
+    }
+    const planned = plan(loaded);
+    const committed = await withRetries(
+      () => commitRanking(db, { studentId, periodId, batchId, sessionId, readVersion: loaded.version, maintainAggregates, ...planned }),
+      { maxAttempts: SAVE_ATTEMPTS, stats },
+    );
+    if (committed.outcome === "committed") {
+      return {
+        order: orderOf(planned.next),
+        version: committed.version!,
+        changes: planned.changes,
+        affectedTopicIds: affectedTopicIds(planned.changes),
+        replayed: false,
+      };
+    }
+    if (committed.outcome === "period-not-found" || committed.outcome === "period-not-open") requireOpen(committed.status);
+    // "moved" or "replay": read again.
+    if (attempt >= SAVE_ATTEMPTS) throw new Error(`ranking save ${batchId}: the ranking kept changing under it (${attempt} attempts)`);
+    if (stats) stats.retries++;
+  }
+}
+
+const NO_DELTAS: DeltaArrays = { aggregates: [], namespaces: [], items: [], signs: [], sums: [] };
+
+/**
+ * One statement: ranking_commit writes the rows, the version, the batch
+ * record, the event and both aggregates' deltas, or nothing when the version
+ * read is no longer current (see the function in drizzle/migrations).
+ */
+async function commitRanking(
+  db: Database,
   {
     studentId,
     periodId,
     batchId,
     sessionId,
-    version,
+    readVersion,
     kind,
     next,
     changes,
     undoes,
-    maintainAggregates = true,
-  }: {
+    maintainAggregates,
+  }: Plan & {
     studentId: string;
     periodId: string;
     batchId: string;
     sessionId: string;
-    version: number;
-    kind: "batch" | "undo";
-    next: Map<string, number>;
-    changes: RankingChange[];
-    undoes?: string;
-    maintainAggregates?: boolean;
+    readVersion: number;
+    maintainAggregates: boolean;
   },
-): Promise<RankingResult> {
-  const order = orderOf(next);
-  if (changes.length === 0) {
-    await tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version, changes, resultOrder: order });
-    return { order, version, changes, affectedTopicIds: [], replayed: false };
-  }
-  const nextVersion = version + 1;
+): Promise<{ outcome: string; version: number | null; status: string | null }> {
+  const removed = changes.filter((change) => change.newPos === null).map((change) => change.topicId);
+  const placed = changes.filter((change) => change.newPos !== null);
+  const event =
+    changes.length === 0
+      ? null
+      : eventRow(
+          kind === "batch"
+            ? {
+                type: "RANKINGS_BATCH_UPDATED",
+                actorId: studentId,
+                actorType: "student",
+                sessionId,
+                periodId,
+                payload: { studentId, batchId, sessionId, updates: changes },
+              }
+            : {
+                type: "RANKINGS_UNDONE",
+                actorId: studentId,
+                actorType: "student",
+                sessionId,
+                periodId,
+                payload: { studentId, undoneBatchId: undoes!, updates: changes },
+              },
+        );
   const row = (topicId: string, position: number | null): RankingAggregateRow[] =>
     position === null ? [] : [{ studentId, topicId, periodId, position }];
-  await Promise.all([
-    ...writeChanges(tx, { studentId, periodId, sessionId, changes }),
-    tx
-      .update(rankingStates)
-      .set({ version: nextVersion })
-      .where(and(eq(rankingStates.studentId, studentId), eq(rankingStates.periodId, periodId))),
-    tx.insert(rankingBatches).values({ batchId, studentId, periodId, kind, version: nextVersion, changes, resultOrder: order }),
-    kind === "batch"
-      ? recordEvent(tx, {
-          type: "RANKINGS_BATCH_UPDATED",
-          actorId: studentId,
-          actorType: "student",
-          sessionId,
-          periodId,
-          payload: { studentId, batchId, sessionId, updates: changes },
+  const deltas =
+    maintainAggregates && changes.length > 0
+      ? rankingAggregateDeltas({
+          before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
+          after: changes.flatMap((change) => row(change.topicId, change.newPos)),
         })
-      : recordEvent(tx, {
-          type: "RANKINGS_UNDONE",
-          actorId: studentId,
-          actorType: "student",
-          sessionId,
-          periodId,
-          payload: { studentId, undoneBatchId: undoes!, updates: changes },
-        }),
-    ...(kind === "undo" ? [tx.update(rankingBatches).set({ undoneBy: batchId }).where(eq(rankingBatches.batchId, undoes!))] : []),
-  ]);
-  // The aggregates go last and alone. Last, because their delta insert takes the
-  // trees' write locks (shared; a repair of a tree waits for them and they wait
-  // for a repair), so they are held only until the commit right after. Alone,
-  // because an error there would also fail the statements pipelined behind it.
-  if (maintainAggregates) {
-    await maintainRankingAggregates(tx, {
-      before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
-      after: changes.flatMap((change) => row(change.topicId, change.newPos)),
-    });
-  }
-  return { order, version: nextVersion, changes, affectedTopicIds: affectedTopicIds(changes), replayed: false };
+      : NO_DELTAS;
+  const [result] = await db.execute<{ o_outcome: string; o_version: number | null; o_status: string | null }>(sql`
+    select o_outcome, o_version, o_status from ranking_commit(
+      ${studentId}::uuid, ${periodId}::uuid, ${batchId}::uuid, ${kind}::text, ${readVersion}::int, ${sessionId}::text,
+      ${JSON.stringify(changes)}::text::jsonb, ${JSON.stringify(orderOf(next))}::text::jsonb,
+      ${sql.param(removed)}::uuid[], ${sql.param(placed.map((change) => change.topicId))}::uuid[],
+      ${sql.param(placed.map((change) => change.newPos))}::int[], ${sql.param(placed.map((change) => change.oldPos))}::int[],
+      ${
+        event
+          ? JSON.stringify({
+              type: event.type,
+              actor_id: event.actorId,
+              actor_type: event.actorType,
+              session_id: event.sessionId,
+              period_id: event.periodId,
+              payload: event.payload,
+            })
+          : null
+      }::text::jsonb, ${undoes ?? null}::uuid,
+      ${sql.param(deltas.aggregates)}::text[], ${sql.param(deltas.namespaces)}::text[], ${sql.param(deltas.items)}::text[],
+      ${sql.param(deltas.signs)}::text[], ${sql.param(deltas.sums)}::text[])`);
+  return { outcome: result.o_outcome, version: result.o_version, status: result.o_status };
+}
+
+/**
+ * Applies one batch of a student's ranking updates atomically: checks the
+ * period is open, the batch is made against the current version, every topic
+ * belongs to the period and the result is a ranking; writes the rows, both
+ * ranking aggregates and the event. A batch id seen before answers its stored
+ * result, even after the period closed.
+ */
+export async function applyRankingBatch({
+  updates,
+  ...target
+}: SaveTarget & {
+  /** The version the page's order was based on; null applies on top of whatever is current. */
+  baseVersion: number | null;
+  updates: RankingUpdate[];
+  /** Counts retries (serialization failures, deadlocks, saves that met another), for benchmarks. */
+  stats?: TransactionStats;
+  /**
+   * Only for the benchmark's baseline: false skips the aggregates, leaving them
+   * out of step with the rankings until the consistency repair runs.
+   */
+  maintainAggregates?: boolean;
+}): Promise<RankingResult> {
+  const topicIds = [...new Set(updates.map((update) => update.topicId))];
+  return saveRanking(target, {
+    topicIds,
+    forUndo: false,
+    staleMessage: "Your ranking was changed elsewhere (another tab or device). The page now shows the saved order.",
+    plan: ({ known, current }) => {
+      const unknown = topicIds.filter((id) => !known.has(id));
+      if (unknown.length > 0) {
+        throw new RankingError("unknown-topic", `Not a topic of this selection period: ${unknown.join(", ")}.`);
+      }
+      try {
+        return { kind: "batch", ...applyRankingUpdates(current, updates) };
+      } catch (error) {
+        if (error instanceof RankingRuleError) throw new RankingError("invalid-batch", error.message);
+        throw error;
+      }
+    },
+  });
 }
 
 /**
@@ -390,54 +373,26 @@ async function commitChanges(
  * positions it changed. Repeated undos walk back through the history.
  */
 export async function undoLastBatch({
-  db,
-  studentId,
-  periodId,
-  batchId,
-  sessionId,
   baseVersion = null,
-}: {
-  db: Database;
-  studentId: string;
-  periodId: string;
-  batchId: string;
-  sessionId: string;
+  ...target
+}: Omit<SaveTarget, "baseVersion" | "maintainAggregates"> & {
   /** The version the page showed, so an undo never reverts a change the student has not seen. */
   baseVersion?: number | null;
 }): Promise<RankingResult> {
-  return withTransaction(db, async (tx) => {
-    const started = await startBatch(tx, {
-      batchId,
-      studentId,
-      periodId,
-      baseVersion,
+  return saveRanking(
+    { ...target, baseVersion },
+    {
+      topicIds: [],
+      forUndo: true,
       staleMessage:
         "Your ranking was changed elsewhere (another tab or device), so nothing was undone. The page now shows the saved order.",
-      load: async () => undefined,
-    });
-    if ("replay" in started) return started.replay;
-    const { version, current } = started;
-    const [last] = await tx
-      .select()
-      .from(rankingBatches)
-      .where(undoableBatches(studentId, periodId))
-      .orderBy(desc(rankingBatches.version))
-      .limit(1);
-    if (!last) throw new RankingError("nothing-to-undo", "There is nothing left to undo.");
-    const inverse = invertChanges(last.changes).map(({ topicId, newPos }) => ({ topicId, position: newPos }));
-    const { next, changes } = applyRankingUpdates(current, inverse);
-    return commitChanges(tx, {
-      studentId,
-      periodId,
-      batchId,
-      sessionId,
-      version,
-      kind: "undo",
-      next,
-      changes,
-      undoes: last.batchId,
-    });
-  }, { maxAttempts: SAVE_ATTEMPTS });
+      plan: ({ lastUndoable, current }) => {
+        if (!lastUndoable) throw new RankingError("nothing-to-undo", "There is nothing left to undo.");
+        const inverse = invertChanges(lastUndoable.changes).map(({ topicId, newPos }) => ({ topicId, position: newPos }));
+        return { kind: "undo", undoes: lastUndoable.batchId, ...applyRankingUpdates(current, inverse) };
+      },
+    },
+  );
 }
 
 function undoableBatches(studentId: string, periodId: string) {
