@@ -16,7 +16,12 @@ const ENQUEUE_TIMEOUT_MS = 1_000;
  * falls instead of the queue growing, as it did with one job per topic.
  */
 
-const globalForMetricsQueue = globalThis as unknown as { __topicmatchMetricsRedis?: Redis };
+type MetricsRedis = Redis & {
+  /** Adds the topics to the dirty set; 1 when this call set the drain-requested mark (and must request the drain). */
+  markTopicsDirty(dirty: string, requested: string, now: number, ttlMs: number, ...topicIds: string[]): Promise<number>;
+};
+
+const globalForMetricsQueue = globalThis as unknown as { __topicmatchMetricsRedis?: MetricsRedis };
 
 /**
  * Queues commands while the first connection is being made (a fresh web
@@ -24,22 +29,34 @@ const globalForMetricsQueue = globalThis as unknown as { __topicmatchMetricsRedi
  * the wait itself and fails fast once the connection is known lost. Errors
  * are reported by the queue's own listener, once a minute.
  */
-function redis(): Redis {
+function redis(): MetricsRedis {
   if (!globalForMetricsQueue.__topicmatchMetricsRedis) {
-    const client = new Redis(getEnv().REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+    const client = new Redis(getEnv().REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2_000 }) as MetricsRedis;
     client.on("error", () => {});
+    // One script per save (sent once, then called by its hash): the drain job is requested only when no
+    // request is waiting, so under a stream of saves most of them cost one Redis call.
+    client.defineCommand("markTopicsDirty", {
+      numberOfKeys: 2,
+      lua: `for i = 3, #ARGV do redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[i]) end
+            if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 1 end
+            return 0`,
+    });
     globalForMetricsQueue.__topicmatchMetricsRedis = client;
   }
   return globalForMetricsQueue.__topicmatchMetricsRedis;
 }
 
 const dirtyKey = () => `${getEnv().QUEUE_PREFIX}:metrics:dirty`;
+/** Set while a drain job is requested and has not claimed yet: saves meanwhile only join the dirty set. */
+const requestedKey = () => `${getEnv().QUEUE_PREFIX}:metrics:drain-requested`;
+/** A request lost on its way (Redis failed between the mark and the job) is made again after this. */
+const DRAIN_REQUEST_TTL_MS = 10 * METRICS_RECOMPUTE_DELAY_MS;
 const claimKey = (jobId: string) => `${getEnv().QUEUE_PREFIX}:metrics:claimed:${jobId}`;
 
 /**
  * Asks for a recompute of each topic. The first request schedules the drain
- * job after METRICS_RECOMPUTE_DELAY_MS; requests while it waits just join the
- * set. A request while it runs keeps one follow-up job (keepLastIfActive), so
+ * job after METRICS_RECOMPUTE_DELAY_MS and marks it requested; requests while
+ * it waits (the mark stands until the job claims) just join the set. A request while it runs keeps one follow-up job (keepLastIfActive), so
  * a topic changed during a recompute is recomputed again afterwards. Unlike a
  * trailing debounce (replace + extend), a steady stream of saves cannot
  * postpone the recompute forever.
@@ -55,11 +72,15 @@ export async function requestMetricsRecompute(topicIds: string[]): Promise<void>
     console.error(`metrics: Redis is unreachable, ${unique.length} topic(s) left stale; the consistency job will catch up`);
     return;
   }
-  const now = Date.now();
-  const adding = Promise.all([
-    client.zadd(dirtyKey(), "NX", ...unique.flatMap((topicId) => [now, topicId])),
-    requestDrain(),
-  ]);
+  const adding = (async () => {
+    const marked = await client.markTopicsDirty(dirtyKey(), requestedKey(), Date.now(), DRAIN_REQUEST_TTL_MS, ...unique);
+    if (marked !== 1) return;
+    await requestDrain().catch(async (error: unknown) => {
+      // Nobody else will request it while the mark stands.
+      await client.del(requestedKey()).catch(() => {});
+      throw error;
+    });
+  })();
   // BullMQ waits for a connection rather than failing, so a dead Redis would
   // hold the student's save; give up waiting (the add may still land later).
   let timer: NodeJS.Timeout | undefined;
@@ -93,8 +114,10 @@ function requestDrain() {
  * lost between taking it and recomputing it.
  */
 export async function claimDirtyTopics(jobId: string, limit = METRICS_BATCH_SIZE): Promise<string[]> {
+  // The mark goes first: a topic added after this claim then requests a drain of its own.
   return (await redis().eval(
-    `local claimed = redis.call('SMEMBERS', KEYS[2])
+    `redis.call('DEL', KEYS[3])
+     local claimed = redis.call('SMEMBERS', KEYS[2])
      if #claimed > 0 then return claimed end
      local taken = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
      if #taken > 0 then
@@ -102,9 +125,10 @@ export async function claimDirtyTopics(jobId: string, limit = METRICS_BATCH_SIZE
        redis.call('SADD', KEYS[2], unpack(taken))
      end
      return taken`,
-    2,
+    3,
     dirtyKey(),
     claimKey(jobId),
+    requestedKey(),
     limit,
   )) as string[];
 }
