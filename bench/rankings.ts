@@ -107,8 +107,8 @@ async function settleAll(work: Promise<unknown>[]) {
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
-/** BENCH_ONLY="http, aggregates, ~1,alone" runs only the workloads whose names start with one of these (warm-ups always run). */
-const ONLY = process.env.BENCH_ONLY?.split(",").map((prefix) => prefix.trim()).filter(Boolean);
+/** BENCH_ONLY="http, aggregates, ~1|alone" runs only the workloads whose names start with one of these (warm-ups always run). */
+const ONLY = process.env.BENCH_ONLY?.split("|").map((prefix) => prefix.trim()).filter(Boolean);
 const selected = (name: string) => !ONLY || name.startsWith("warm-up") || ONLY.some((prefix) => name.startsWith(prefix));
 
 type Send = (

@@ -24,50 +24,78 @@ const AFTER_ALL = Buffer.from([0xff]);
 const NEXT = Buffer.from([0x00]);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Strings of these characters encode as themselves, one byte each: no escaping, no surrogates. */
+// eslint-disable-next-line no-control-regex -- the range starts at 0x01 on purpose: 0x00 needs escaping.
+const PLAIN_ASCII = /^[\x01-\x7f]*$/;
+const numberScratch = new DataView(new ArrayBuffer(8));
+
+/** Writes into one growing buffer: items are encoded on every aggregate write, so this avoids per-byte arrays. */
 class Writer {
-  private bytes: number[] = [];
+  private buffer = Buffer.allocUnsafe(64);
+  private length = 0;
+
+  private reserve(extra: number) {
+    if (this.length + extra <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + extra));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
+  }
+
+  private byte(value: number) {
+    this.reserve(1);
+    this.buffer[this.length++] = value;
+  }
 
   number(value: number) {
     if (Number.isNaN(value)) throw new AggregateConfigError("aggregate keys cannot be NaN");
-    const view = new DataView(new ArrayBuffer(8));
-    view.setFloat64(0, value === 0 ? 0 : value);
-    const raw = new Uint8Array(view.buffer);
-    const negative = (raw[0] & 0x80) !== 0;
-    this.bytes.push(TAG_NUMBER);
-    for (let i = 0; i < 8; i++) this.bytes.push(negative ? raw[i] ^ 0xff : i === 0 ? raw[i] ^ 0x80 : raw[i]);
+    numberScratch.setFloat64(0, value === 0 ? 0 : value);
+    const negative = (numberScratch.getUint8(0) & 0x80) !== 0;
+    this.reserve(9);
+    this.buffer[this.length++] = TAG_NUMBER;
+    for (let i = 0; i < 8; i++) {
+      const raw = numberScratch.getUint8(i);
+      this.buffer[this.length++] = negative ? raw ^ 0xff : i === 0 ? raw ^ 0x80 : raw;
+    }
   }
 
   text(value: string) {
-    if (LONE_SURROGATE.test(value)) throw new AggregateConfigError("aggregate keys and ids must be well-formed Unicode");
-    for (const byte of Buffer.from(value, "utf8")) {
-      this.bytes.push(byte);
-      if (byte === 0x00) this.bytes.push(0xff);
+    if (PLAIN_ASCII.test(value)) {
+      this.reserve(value.length + 2);
+      this.length += this.buffer.write(value, this.length, "latin1");
+    } else {
+      if (LONE_SURROGATE.test(value)) throw new AggregateConfigError("aggregate keys and ids must be well-formed Unicode");
+      for (const byte of Buffer.from(value, "utf8")) {
+        this.byte(byte);
+        if (byte === 0x00) this.byte(0xff);
+      }
+      this.reserve(2);
     }
-    this.bytes.push(0x00, 0x01);
+    this.buffer[this.length++] = 0x00;
+    this.buffer[this.length++] = 0x01;
   }
 
   part(value: KeyPart) {
     if (typeof value === "number") this.number(value);
     else if (typeof value === "string") {
-      this.bytes.push(TAG_STRING);
+      this.byte(TAG_STRING);
       this.text(value);
     } else throw new AggregateConfigError(`aggregate key parts must be numbers or strings, got ${typeof value}`);
   }
 
   key(key: Key) {
     if (Array.isArray(key)) {
-      this.bytes.push(TAG_ARRAY);
+      this.byte(TAG_ARRAY);
       for (const part of key) this.part(part);
-      this.bytes.push(ARRAY_END);
+      this.byte(ARRAY_END);
     } else this.part(key);
   }
 
   raw(byte: number) {
-    this.bytes.push(byte);
+    this.byte(byte);
   }
 
   done(): Buffer {
-    return Buffer.from(this.bytes);
+    return Buffer.from(this.buffer.subarray(0, this.length));
   }
 }
 
