@@ -66,6 +66,20 @@ export function connect(url: string, options: { max?: number } = {}): Connection
   return connection;
 }
 
+type PostgresJsSession = { session?: { client?: { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown> } } };
+
+/**
+ * Runs a statement written as text with positional parameters ($1, $2, …),
+ * prepared, on the database or transaction given. For the few statements
+ * every ranking save runs (sign-in check, read, commit): drizzle assembles a
+ * query from its template on every call, and these are the same text each time.
+ */
+export async function runStatement<Row>(db: Executor, text: string, params: unknown[]): Promise<Row[]> {
+  const client = (db as unknown as PostgresJsSession).session?.client;
+  if (!client) throw new Error("runStatement needs a drizzle postgres-js database or transaction");
+  return (await client.unsafe(text, params, { prepare: true })) as Row[];
+}
+
 export function getDb(): Database {
   return connect(getEnv().DATABASE_URL).db;
 }

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createCookieSessionStorage, redirect } from "@remix-run/node";
-import { and, eq, gt } from "drizzle-orm";
-import { sessions, users } from "../drizzle/schema";
-import { getDb } from "./db.server";
+import { eq } from "drizzle-orm";
+import { sessions } from "../drizzle/schema";
+import { getDb, runStatement } from "./db.server";
 import { getEnv } from "./env.server";
 import type { User } from "./models/user.server";
 
@@ -34,16 +34,18 @@ async function getCookieSession(request: Request) {
 
 export type SessionUser = Pick<User, "id" | "email" | "name" | "role"> & { sessionId: string };
 
+const SESSION_USER = `
+  select u.id, u.email, u.name, u.role, s.id as "sessionId"
+  from sessions s join users u on u.id = s.user_id
+  where s.id = $1 and s.expires_at > now()`;
+
 /** The signed-in user, from the session row the cookie names (revoked or expired rows sign out). */
 export async function getSessionUser(request: Request): Promise<SessionUser | null> {
   const cookieSession = await getCookieSession(request);
   const sessionId = cookieSession.get("sessionId");
   if (typeof sessionId !== "string") return null;
-  const [row] = await getDb()
-    .select({ id: users.id, email: users.email, name: users.name, role: users.role, sessionId: sessions.id })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sessionId), gt(sessions.expiresAt, new Date())));
+  // On every request of a signed-in user, so written out once (runStatement) rather than built each time.
+  const [row] = await runStatement<SessionUser>(getDb(), SESSION_USER, [sessionId]);
   return row ?? null;
 }
 

@@ -21,6 +21,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
@@ -253,7 +254,35 @@ const viaModel =
 /** Why HTTP requests had to be resent, with how often. */
 const httpFailures = new Map<string, number>();
 
+/**
+ * POSTs JSON over a keep-alive connection with node:http: the students' browsers are not on the server, but
+ * this process is, and fetch (undici) cost it about five times the CPU per request of node:http.
+ */
+function postJson(url: URL, agent: Agent, cookie: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), Cookie: cookie },
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
 function viaHttp(baseUrl: string): Send {
+  const url = new URL("/student/ranking", baseUrl);
+  const agent = new Agent({ keepAlive: true, maxSockets: STUDENTS });
   return async (student, periodId, updates) => {
     const body = JSON.stringify({
       periodId,
@@ -263,23 +292,12 @@ function viaHttp(baseUrl: string): Send {
     });
     // Resent with the same batch id on a failure, as the page does; the server applies it once.
     for (let attempt = 0; ; attempt++) {
-      const response = await fetch(`${baseUrl}/student/ranking`, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          Cookie: student.cookie!,
-        },
-        body,
-        redirect: "manual",
-      }).catch((error: Error) => error);
-      if (!(response instanceof Error) && response.ok) {
-        const result = (await response.json()) as {
-          order: string[];
-          version: number;
-        };
+      const response = await postJson(url, agent, student.cookie!, body).catch((error: Error) => error);
+      if (!(response instanceof Error) && response.status === 200) {
+        const result = JSON.parse(response.text) as { order: string[]; version: number };
         return { ...result, retries: attempt };
       }
-      const detail = response instanceof Error ? response.message : `${response.status} ${await response.text()}`;
+      const detail = response instanceof Error ? response.message : `${response.status} ${response.text}`;
       const reason = detail.slice(0, 160);
       httpFailures.set(reason, (httpFailures.get(reason) ?? 0) + 1);
       if (attempt >= 3) throw new Error(`HTTP batch failed: ${detail}`);

@@ -1,7 +1,7 @@
-import { and, count, eq, isNull, sql } from "drizzle-orm";
-import { rankingBatches, rankings, rankingStates } from "../../drizzle/schema";
+import { and, eq } from "drizzle-orm";
+import { rankings, rankingStates } from "../../drizzle/schema";
 import type { DeltaArrays } from "../aggregate";
-import { withRetries, type Database, type Executor, type TransactionStats } from "../db.server";
+import { runStatement, withRetries, type Database, type Executor, type TransactionStats } from "../db.server";
 import { eventRow } from "./event.server";
 import { rankingAggregateDeltas, type RankingAggregateRow } from "./ranking-aggregates.server";
 import {
@@ -111,6 +111,31 @@ type LoadedRanking = {
   lastUndoable: { batchId: string; changes: RankingChange[] } | null;
 };
 
+/** A student's batches an undo could still revert; $1 is the student, $2 the period. */
+const UNDOABLE_BATCHES = `b.student_id = $1 and b.period_id = $2 and b.kind = 'batch' and b.undone_by is null
+  and jsonb_array_length(b.changes) > 0`;
+
+/*
+ * The two statements of every save are written out (runStatement) rather than
+ * built by drizzle on each call. $1 student, $2 period, $3 batch id, $4 the
+ * topics to check, $5 whether an undo asks for its batch.
+ */
+const LOAD_RANKING = `
+  select
+    (select p.status::text from selection_periods p where p.id = $2) as status,
+    coalesce((select s.version from ranking_states s where s.student_id = $1 and s.period_id = $2), 0) as version,
+    (select jsonb_build_object('studentId', b.student_id, 'periodId', b.period_id, 'version', b.version,
+        'changes', b.changes, 'resultOrder', b.result_order)
+      from ranking_batches b where b.batch_id = $3) as replay,
+    r.topic_ids, r.positions,
+    array(select t.id from topics t where t.period_id = $2 and t.id = any($4::uuid[])) as known,
+    case when $5::boolean then (
+      select jsonb_build_object('batchId', b.batch_id, 'changes', b.changes)
+      from ranking_batches b where ${UNDOABLE_BATCHES}
+      order by b.version desc limit 1) end as last_undoable
+  from (select array_agg(topic_id order by position) as topic_ids, array_agg(position order by position) as positions
+        from rankings where student_id = $1 and period_id = $2) r`;
+
 /**
  * Everything a save decides on, in one statement (so one snapshot) and
  * without locks: the period's status, the student's version and positions,
@@ -121,7 +146,7 @@ async function loadRanking(
   db: Executor,
   { studentId, periodId, batchId, topicIds, forUndo }: { studentId: string; periodId: string; batchId: string; topicIds: string[]; forUndo: boolean },
 ): Promise<LoadedRanking> {
-  const [row] = await db.execute<{
+  const [row] = await runStatement<{
     status: string | null;
     version: number;
     replay: StoredBatch | null;
@@ -129,21 +154,7 @@ async function loadRanking(
     positions: number[] | null;
     known: string[];
     last_undoable: { batchId: string; changes: RankingChange[] } | null;
-  }>(sql`
-    select
-      (select p.status::text from selection_periods p where p.id = ${periodId}::uuid) as status,
-      coalesce((select s.version from ranking_states s where s.student_id = ${studentId}::uuid and s.period_id = ${periodId}::uuid), 0) as version,
-      (select jsonb_build_object('studentId', b.student_id, 'periodId', b.period_id, 'version', b.version,
-          'changes', b.changes, 'resultOrder', b.result_order)
-        from ranking_batches b where b.batch_id = ${batchId}::uuid) as replay,
-      r.topic_ids, r.positions,
-      array(select t.id from topics t where t.period_id = ${periodId}::uuid and t.id = any(${sql.param(topicIds)}::uuid[])) as known,
-      case when ${forUndo}::boolean then (
-        select jsonb_build_object('batchId', ${rankingBatches.batchId}, 'changes', ${rankingBatches.changes})
-        from ${rankingBatches} where ${undoableBatches(studentId, periodId)}
-        order by ${rankingBatches.version} desc limit 1) end as last_undoable
-    from (select array_agg(topic_id order by position) as topic_ids, array_agg(position order by position) as positions
-          from rankings where student_id = ${studentId}::uuid and period_id = ${periodId}::uuid) r`);
+  }>(db, LOAD_RANKING, [studentId, periodId, batchId, topicIds, forUndo]);
   const topicIdsInOrder = row.topic_ids ?? [];
   const positions = row.positions ?? [];
   return {
@@ -241,6 +252,12 @@ async function saveRanking(
   }
 }
 
+const COMMIT_RANKING = `
+  select o_outcome, o_version, o_status from ranking_commit(
+    $1::uuid, $2::uuid, $3::uuid, $4::text, $5::int, $6::text, $7::text::jsonb, $8::text::jsonb,
+    $9::uuid[], $10::uuid[], $11::int[], $12::int[], $13::text::jsonb, $14::uuid,
+    $15::text[], $16::text[], $17::text[], $18::text[], $19::text[])`;
+
 const NO_DELTAS: DeltaArrays = { aggregates: [], namespaces: [], items: [], signs: [], sums: [] };
 
 /**
@@ -303,26 +320,35 @@ async function commitRanking(
           after: changes.flatMap((change) => row(change.topicId, change.newPos)),
         })
       : NO_DELTAS;
-  const [result] = await db.execute<{ o_outcome: string; o_version: number | null; o_status: string | null }>(sql`
-    select o_outcome, o_version, o_status from ranking_commit(
-      ${studentId}::uuid, ${periodId}::uuid, ${batchId}::uuid, ${kind}::text, ${readVersion}::int, ${sessionId}::text,
-      ${JSON.stringify(changes)}::text::jsonb, ${JSON.stringify(orderOf(next))}::text::jsonb,
-      ${sql.param(removed)}::uuid[], ${sql.param(placed.map((change) => change.topicId))}::uuid[],
-      ${sql.param(placed.map((change) => change.newPos))}::int[], ${sql.param(placed.map((change) => change.oldPos))}::int[],
-      ${
-        event
-          ? JSON.stringify({
-              type: event.type,
-              actor_id: event.actorId,
-              actor_type: event.actorType,
-              session_id: event.sessionId,
-              period_id: event.periodId,
-              payload: event.payload,
-            })
-          : null
-      }::text::jsonb, ${undoes ?? null}::uuid,
-      ${sql.param(deltas.aggregates)}::text[], ${sql.param(deltas.namespaces)}::text[], ${sql.param(deltas.items)}::text[],
-      ${sql.param(deltas.signs)}::text[], ${sql.param(deltas.sums)}::text[])`);
+  const [result] = await runStatement<{ o_outcome: string; o_version: number | null; o_status: string | null }>(db, COMMIT_RANKING, [
+    studentId,
+    periodId,
+    batchId,
+    kind,
+    readVersion,
+    sessionId,
+    JSON.stringify(changes),
+    JSON.stringify(orderOf(next)),
+    removed,
+    placed.map((change) => change.topicId),
+    placed.map((change) => change.newPos),
+    placed.map((change) => change.oldPos),
+    event &&
+      JSON.stringify({
+        type: event.type,
+        actor_id: event.actorId,
+        actor_type: event.actorType,
+        session_id: event.sessionId,
+        period_id: event.periodId,
+        payload: event.payload,
+      }),
+    undoes ?? null,
+    deltas.aggregates,
+    deltas.namespaces,
+    deltas.items,
+    deltas.signs,
+    deltas.sums,
+  ]);
   return { outcome: result.o_outcome, version: result.o_version, status: result.o_status };
 }
 
@@ -395,16 +421,6 @@ export async function undoLastBatch({
   );
 }
 
-function undoableBatches(studentId: string, periodId: string) {
-  return and(
-    eq(rankingBatches.studentId, studentId),
-    eq(rankingBatches.periodId, periodId),
-    eq(rankingBatches.kind, "batch"),
-    isNull(rankingBatches.undoneBy),
-    sql`jsonb_array_length(${rankingBatches.changes}) > 0`,
-  );
-}
-
 /** How many of the student's batches an undo could still revert (for the page's Undo button). */
 export async function countUndoableBatches({
   db,
@@ -415,6 +431,10 @@ export async function countUndoableBatches({
   studentId: string;
   periodId: string;
 }): Promise<number> {
-  const [row] = await db.select({ count: count() }).from(rankingBatches).where(undoableBatches(studentId, periodId));
+  const [row] = await runStatement<{ count: number }>(
+    db,
+    `select count(*)::int as count from ranking_batches b where ${UNDOABLE_BATCHES}`,
+    [studentId, periodId],
+  );
   return row.count;
 }
