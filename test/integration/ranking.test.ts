@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "~/db.server";
+import { getEnv } from "~/env.server";
 import { diffOrders, orderOf, replayChanges, type RankingChange } from "~/models/ranking";
 import { rankingsByStudent, rankingsByTopic } from "~/models/ranking-aggregates.server";
 import { applyRankingBatch, getStudentRanking, RankingError, undoLastBatch, type RankingResult } from "~/models/ranking.server";
 import { seededRandom } from "~/utils/random";
 import { makeOpenPeriod, makeUser } from "../support/factories";
+import { until } from "../support/wait";
 
 const STUDENTS = 16;
 const TABS_PER_STUDENT = 2;
@@ -238,5 +241,115 @@ describe("one batch sent several times at once (a retry racing the original)", (
       sql`select count(*)::int as events from events where actor_id = ${student.id} and type = 'RANKINGS_BATCH_UPDATED'`,
     );
     expect(row.events).toBe(1);
+  });
+});
+
+describe("a save whose ranking changes between its read and its commit", () => {
+  /** Resolves once `count` backends of this database wait for a row lock. */
+  async function lockWaiters(count: number) {
+    await until(async () => {
+      const [row] = await getDb().execute<{ n: number }>(sql`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock' and wait_event in ('transactionid', 'tuple')`);
+      return row.n >= count;
+    }, `${count} saves to wait for the held row`, 20_000, 20);
+  }
+
+  it("reads again and applies on top when it has no base version: all of a student's saves land, one after another", async () => {
+    const { period: open, topics } = await makeOpenPeriod({ topicCount: 4 });
+    const student = await makeUser();
+    const topicIds = topics.map((topic) => topic.id);
+    const first = await applyRankingBatch({
+      db: getDb(),
+      studentId: student.id,
+      periodId: open.id,
+      batchId: randomUUID(),
+      sessionId: "race",
+      baseVersion: 0,
+      updates: diffOrders([], topicIds),
+    });
+    // Another transaction holds the student's ranking_states row, as a save in flight does: every save below
+    // reads version 1, then waits at its commit; once released, all but the first find the version moved on.
+    const blocker = postgres(getEnv().DATABASE_URL, { max: 1, onnotice: () => {} });
+    const held = await blocker.reserve();
+    try {
+      await held`begin`;
+      await held`select version from ranking_states where student_id = ${student.id} and period_id = ${open.id} for update`;
+      const stats = { retries: 0 };
+      // Six different orders, none the current one, so every save changes something whichever lands first.
+      const [a, b, c, d] = topicIds;
+      const targets = [[b, a, c, d], [c, b, a, d], [d, c, b, a], [a, c, d, b], [b, d, a, c], [c, a, d, b]];
+      const saves = targets.map((target) =>
+        applyRankingBatch({
+          db: getDb(),
+          studentId: student.id,
+          periodId: open.id,
+          batchId: randomUUID(),
+          sessionId: "race",
+          baseVersion: null,
+          updates: target.map((topicId, index) => ({ topicId, position: index + 1 })),
+          stats,
+        }),
+      );
+      await lockWaiters(targets.length);
+      await held`commit`;
+      const results = await Promise.all(saves);
+      expect(stats.retries).toBeGreaterThanOrEqual(targets.length - 1);
+      expect(results.map((result) => result.version).sort()).toEqual([2, 3, 4, 5, 6, 7]);
+      for (const [index, result] of results.entries()) expect(result.order).toEqual(targets[index]);
+      const last = results.find((result) => result.version === 7)!;
+      expect(await getStudentRanking({ db: getDb(), studentId: student.id, periodId: open.id })).toEqual({ order: last.order, version: 7 });
+      // Each save's event says what it changed from the ranking it was applied to: replayed, they give the table.
+      const rows = await getDb().execute<{ payload: { updates: RankingChange[] } }>(
+        sql`select payload from events where actor_id = ${student.id} and type = 'RANKINGS_BATCH_UPDATED' order by id`,
+      );
+      expect(rows).toHaveLength(1 + targets.length);
+      const replayed = new Map<string, number>();
+      for (const row of rows) replayChanges(replayed, row.payload.updates);
+      expect(orderOf(replayed)).toEqual(last.order);
+      const namespace = `${open.id}:${student.id}`;
+      expect((await rankingsByStudent.paginate(getDb(), { namespace, pageSize: 100 })).page.map((item) => item.id)).toEqual(last.order);
+      expect(first.version).toBe(1);
+    } finally {
+      held.release();
+      await blocker.end({ timeout: 5 });
+    }
+  });
+
+  it("is refused when the period closes meanwhile, and changes nothing", async () => {
+    const { period: open, topics } = await makeOpenPeriod({ topicCount: 3 });
+    const student = await makeUser();
+    // Closing takes the period row FOR UPDATE: held here, the save reads "open" and then waits at its commit.
+    const blocker = postgres(getEnv().DATABASE_URL, { max: 1, onnotice: () => {} });
+    const held = await blocker.reserve();
+    try {
+      await held`begin`;
+      await held`select status from selection_periods where id = ${open.id} for update`;
+      const save = applyRankingBatch({
+        db: getDb(),
+        studentId: student.id,
+        periodId: open.id,
+        batchId: randomUUID(),
+        sessionId: "closing",
+        baseVersion: 0,
+        updates: [{ topicId: topics[0].id, position: 1 }],
+      }).catch((error: unknown) => error);
+      await lockWaiters(1);
+      await held`update selection_periods set status = 'closed' where id = ${open.id}`;
+      await held`commit`;
+      const refused = await save;
+      expect(refused).toBeInstanceOf(RankingError);
+      expect(refused).toMatchObject({ code: "period-not-open", status: 409 });
+      expect(await getStudentRanking({ db: getDb(), studentId: student.id, periodId: open.id })).toEqual({ order: [], version: 0 });
+      const [row] = await getDb().execute<{ events: number; batches: number; deltas: number }>(sql`
+        select (select count(*)::int from events where actor_id = ${student.id} and type like 'RANKINGS_%') as events,
+               (select count(*)::int from ranking_batches where student_id = ${student.id}) as batches,
+               (select count(*)::int from aggregate_pending where namespace in (${topics[0].id}, ${`${open.id}:${student.id}`})) as deltas`);
+      expect(row).toEqual({ events: 0, batches: 0, deltas: 0 });
+      expect(await rankingsByTopic.count(getDb(), { namespace: topics[0].id })).toBe(0);
+    } finally {
+      held.release();
+      await blocker.end({ timeout: 5 });
+    }
   });
 });
