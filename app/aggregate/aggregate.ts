@@ -80,6 +80,11 @@ function bytes(value: Buffer | null) {
   return value === null ? null : value;
 }
 
+/** A bound as an element of a bytea[] array literal: quoted hex, or NULL for an open end. */
+function arrayElement(value: Buffer | null) {
+  return value === null ? "NULL" : `"\\\\x${value.toString("hex")}"`;
+}
+
 function hexOrNull(value: Buffer | null) {
   return value === null ? null : byteaLiteral(value);
 }
@@ -305,16 +310,38 @@ abstract class AggregateBase {
     };
   }
 
+  /**
+   * Grouped by namespace: one aggregate_count_ranges call per namespace, so a
+   * namespace's buffered deltas are read once however many ranges ask.
+   */
   async countBatch(db: AggregateDb, qs: RangeQuery[]): Promise<number[]> {
     if (qs.length === 0) return [];
-    const { namespaces, los, his } = this.rangeArrays(qs);
-    const rows = await query<{ value: string }>(
+    const groups = new Map<string, { indexes: number[]; los: string[]; his: string[] }>();
+    for (const [index, q] of qs.entries()) {
+      const range = boundsToRange(q.bounds);
+      let group = groups.get(q.namespace);
+      if (!group) {
+        group = { indexes: [], los: [], his: [] };
+        groups.set(q.namespace, group);
+      }
+      group.indexes.push(index);
+      group.los.push(arrayElement(range.lo));
+      group.his.push(arrayElement(range.hi));
+    }
+    const list = [...groups.entries()];
+    const rows = await query<{ ord: string; value: string[] }>(
       db,
-      sql`select aggregate_count(${this.name}, u.namespace, u.lo::bytea, u.hi::bytea) as value
-          from unnest(${namespaces}::text[], ${los}::text[], ${his}::text[]) with ordinality as u(namespace, lo, hi, ord)
-          order by u.ord`,
+      sql`select u.ord, aggregate_count_ranges(${this.name}, u.namespace, u.los::bytea[], u.his::bytea[]) as value
+          from unnest(${sql.param(list.map(([namespace]) => namespace))}::text[],
+            ${sql.param(list.map(([, group]) => `{${group.los.join(",")}}`))}::text[],
+            ${sql.param(list.map(([, group]) => `{${group.his.join(",")}}`))}::text[]) with ordinality as u(namespace, los, his, ord)`,
     );
-    return rows.map((row) => Number(row.value));
+    const counts = new Array<number>(qs.length);
+    for (const row of rows) {
+      const [, group] = list[Number(row.ord) - 1];
+      group.indexes.forEach((index, i) => (counts[index] = Number(row.value[i])));
+    }
+    return counts;
   }
 
   async sumBatch(db: AggregateDb, qs: RangeQuery[]): Promise<number[][]> {

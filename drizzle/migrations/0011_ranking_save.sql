@@ -86,3 +86,44 @@ BEGIN
   RETURN QUERY SELECT 'committed'::text, v_version, v_status;
 END;
 $$;
+--> statement-breakpoint
+-- Many counts over one namespace in one call (countBatch groups its queries by namespace): the tree is
+-- descended per range as in aggregate_count, but the namespace's buffered deltas are read once, not once
+-- per range (a topic's metrics count eleven ranges of it).
+CREATE FUNCTION aggregate_count_ranges(p_aggregate text, p_namespace text, p_los bytea[], p_his bytea[])
+  RETURNS bigint[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_root bigint;
+  v_pending boolean;
+  v_items bytea[];
+  v_signs smallint[];
+  v_lo bytea;
+  v_hi bytea;
+  v_n bigint;
+  v_result bigint[] := '{}';
+BEGIN
+  SELECT s.root_id, s.has_pending INTO v_root, v_pending FROM aggregate_tree_state(p_aggregate, p_namespace) s;
+  IF v_pending THEN
+    SELECT array_agg(u.item), array_agg(u.sign) INTO v_items, v_signs
+    FROM aggregate_pending p, unnest(p.items, p.signs) AS u(item, sign)
+    WHERE p.aggregate = p_aggregate AND p.namespace = p_namespace;
+  END IF;
+  FOR i IN 1 .. coalesce(cardinality(p_los), 0) LOOP
+    v_lo := p_los[i];
+    v_hi := p_his[i];
+    v_n := 0;
+    IF v_lo IS NULL OR v_hi IS NULL OR v_lo < v_hi THEN
+      IF v_root IS NOT NULL THEN
+        v_n := (aggregate_rank(v_root, v_hi, 1, false)).r_count;
+        IF v_lo IS NOT NULL THEN v_n := v_n - (aggregate_rank(v_root, v_lo, 1, false)).r_count; END IF;
+      END IF;
+      IF v_pending THEN
+        v_n := v_n + (SELECT coalesce(sum(d.sign), 0) FROM unnest(v_items, v_signs) AS d(item, sign)
+                      WHERE (v_lo IS NULL OR d.item >= v_lo) AND (v_hi IS NULL OR d.item < v_hi));
+      END IF;
+    END IF;
+    v_result := v_result || v_n;
+  END LOOP;
+  RETURN v_result;
+END;
+$$;
