@@ -1,13 +1,11 @@
-import { and, eq, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { events } from "../../drizzle/schema";
-import { getDb } from "~/db.server";
 import { getEnv } from "~/env.server";
 import { METRICS_RECOMPUTE_DELAY_MS, requestMetricsRecompute } from "~/models/metrics-queue.server";
 import { getQueue } from "~/queues.server";
 import { createRedis } from "~/redis.server";
 import { startWorkers } from "../../jobs/workers";
 import { makeOpenPeriod } from "../support/factories";
+import { calculatedEventsFor } from "../support/metrics";
 import { releaseQueues } from "../support/queues";
 import { until } from "../support/wait";
 
@@ -19,14 +17,6 @@ afterAll(async () => {
   await releaseQueues();
   redis.disconnect();
 });
-
-async function recomputesOf(topicId: string) {
-  const rows = await getDb()
-    .select({ id: events.id })
-    .from(events)
-    .where(and(eq(events.type, "METRICS_CALCULATED"), sql`${events.payload}->>'topicId' = ${topicId}`));
-  return rows.length;
-}
 
 async function drainJobs() {
   return (await getQueue("metrics").getJobs(["delayed", "waiting", "active", "completed"])).filter(
@@ -51,15 +41,15 @@ describe("metrics recompute requests", () => {
 
     const running = await startWorkers({ concurrency: 1 });
     try {
-      await until(async () => (await recomputesOf(third)) === 1, "the drain to recompute every topic", 20_000);
-      expect([await recomputesOf(first), await recomputesOf(second)]).toEqual([1, 1]);
+      await until(async () => (await calculatedEventsFor(third)) === 1, "the drain to recompute every topic", 20_000);
+      expect([await calculatedEventsFor(first), await calculatedEventsFor(second)]).toEqual([1, 1]);
       // Claiming removed the mark, so the next request schedules a job of its own.
       expect(await redis.exists(markKey())).toBe(0);
       await requestMetricsRecompute([second]);
       expect(await redis.exists(markKey())).toBe(1);
-      await until(async () => (await recomputesOf(second)) === 2, "the second drain", 20_000);
+      await until(async () => (await calculatedEventsFor(second)) === 2, "the second drain", 20_000);
       expect(await drainJobs()).toBe(2);
-      expect(await recomputesOf(first)).toBe(1);
+      expect(await calculatedEventsFor(first)).toBe(1);
     } finally {
       await running.close();
     }

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { and, eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { events, topicMetrics } from "../../drizzle/schema";
+import { topicMetrics } from "../../drizzle/schema";
 import { getDb } from "~/db.server";
 import { getEnv } from "~/env.server";
 import { topicEvents } from "~/models/metrics-aggregates.server";
@@ -15,7 +15,7 @@ import { createRedis } from "~/redis.server";
 import { REPO_ROOT } from "../../scripts/lib/paths";
 import { startWorkers } from "../../jobs/workers";
 import { makeOpenPeriod, makeUser, saveRanking } from "../support/factories";
-import { metricsBySql } from "../support/metrics";
+import { calculatedEventsFor, metricsBySql } from "../support/metrics";
 import { releaseQueues } from "../support/queues";
 import { until } from "../support/wait";
 
@@ -31,14 +31,6 @@ afterAll(async () => {
 async function metricsQueueIdle() {
   const counts = await getQueue("metrics").getJobCounts("waiting", "delayed", "active", "prioritized");
   return Object.values(counts).every((count) => count === 0);
-}
-
-async function calculatedEventsFor(topicId: string) {
-  const rows = await getDb()
-    .select({ payload: events.payload })
-    .from(events)
-    .where(and(eq(events.type, "METRICS_CALCULATED"), sql`${events.payload}->>'topicId' = ${topicId}`));
-  return rows.length;
 }
 
 describe("the metrics worker", () => {

@@ -1,5 +1,6 @@
-import { sql } from "drizzle-orm";
-import type { Executor } from "~/db.server";
+import { and, eq, sql } from "drizzle-orm";
+import { events } from "../../drizzle/schema";
+import { getDb, type Executor } from "~/db.server";
 
 export type TruthRow = {
   topicId: string;
@@ -68,4 +69,13 @@ export async function metricsBySql(db: Executor, periodId: string): Promise<Map<
       ];
     }),
   );
+}
+
+/** How many METRICS_CALCULATED events a topic has: one per recompute that stored its metrics. */
+export async function calculatedEventsFor(topicId: string): Promise<number> {
+  const rows = await getDb()
+    .select({ id: events.id })
+    .from(events)
+    .where(and(eq(events.type, "METRICS_CALCULATED"), sql`${events.payload}->>'topicId' = ${topicId}`));
+  return rows.length;
 }
