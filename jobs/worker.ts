@@ -9,7 +9,8 @@ import { startWorkers } from "./workers";
 async function main() {
   await preflight();
   // Jobs (metric recomputes, compaction, checks) are background work: on a small machine they should not
-  // take a core from a student's save. Postgres does their queries at its own priority.
+  // take a core from a student's save. Only mildly lowered (5): at 10 the metrics recomputes starved under
+  // load and updates reached the pages seconds late. Postgres does their queries at its own priority.
   try {
     os.setPriority(getEnv().WORKER_NICE);
   } catch (error) {

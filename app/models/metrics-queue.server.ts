@@ -2,8 +2,12 @@ import { Redis } from "ioredis";
 import { getEnv } from "../env.server";
 import { enqueue, isQueueReachable } from "../queues.server";
 
-/** How long a recompute waits after the first change, gathering the burst behind it. */
-export const METRICS_RECOMPUTE_DELAY_MS = 1_000;
+/**
+ * How long a recompute waits after the first change, gathering the burst behind it. A save's metrics arrive
+ * within about this long plus one recompute; at 1 s, freshness p95 under 50 saving students measured 3.2 s
+ * with the worker at nice 10 and 1.2 s at nice 0 (bench:metrics), over its 1 s target.
+ */
+export const METRICS_RECOMPUTE_DELAY_MS = 500;
 /** Topics recomputed together in one transaction by one job. */
 export const METRICS_BATCH_SIZE = 200;
 const ENQUEUE_TIMEOUT_MS = 1_000;
