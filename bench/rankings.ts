@@ -282,8 +282,12 @@ function postJson(url: URL, agent: Agent, cookie: string, body: string): Promise
 
 function viaHttp(baseUrl: string): Send {
   const url = new URL("/student/ranking", baseUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: STUDENTS });
+  // One keep-alive connection per student, as each student's browser holds its own: one agent shared by all
+  // reused its most recent sockets, which the web processes' round-robin had handed to one process.
+  const agents = new Map<string, Agent>();
   return async (student, periodId, updates) => {
+    const agent = agents.get(student.id) ?? new Agent({ keepAlive: true, maxSockets: 1 });
+    agents.set(student.id, agent);
     const body = JSON.stringify({
       periodId,
       batchId: randomUUID(),
