@@ -16,8 +16,9 @@ import {
 
 /**
  * A save that meets a serialization failure or a deadlock keeps retrying
- * (about six seconds in all) rather than fail a save the student made. With
- * the buffered aggregates a save no longer locks tree nodes, so this is rare.
+ * (about six seconds in all) rather than fail a save the student made; so
+ * does one whose ranking another save changed between its read and its
+ * commit. The buffered aggregates lock no tree node, so both are rare.
  */
 const SAVE_ATTEMPTS = 40;
 
