@@ -31,6 +31,13 @@ const SaveSchema = z.strictObject({
 
 const UndoSchema = z.strictObject({ intent: z.literal("undo"), ...common });
 
+/** Nothing to show here: the page is /student. Without a loader Remix answered a GET with a bare 400 and a logged stack. */
+export async function loader() {
+  const response = problem(405, "Ranking changes are sent here with POST; the ranking page is /student.", { code: "method-not-allowed" });
+  response.headers.set("Allow", "POST");
+  return response;
+}
+
 export async function action({ request }: ActionFunctionArgs) {
   if (request.method !== "POST") return problem(405, "Send ranking batches with POST.");
   const student = await requireStudent(request);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { getDb, withTransaction } from "~/db.server";
 import { closePeriod } from "~/models/period.server";
 import { action as loginAction } from "~/routes/login";
-import { action as rankingAction } from "~/routes/student.ranking";
+import { action as rankingAction, loader as rankingLoader } from "~/routes/student.ranking";
 import { makeOpenPeriod, makeUser, TEST_PASSWORD } from "../support/factories";
 
 const BASE = "http://localhost";
@@ -246,6 +246,13 @@ describe("POST /student/ranking", () => {
     expect(response.status).toBe(409);
     expect((await response.json()).code).toBe("batch-id-reused");
     expect(await snapshot()).toBe(before);
+  });
+
+  it("answers a GET with 405, saying to POST and where the ranking page is", async () => {
+    const response = await rankingLoader();
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe("POST");
+    expect(await response.json()).toMatchObject({ code: "method-not-allowed", error: expect.stringContaining("/student") });
   });
 
   it("sends visitors who are not signed in to the login page and refuses admins, changing nothing", async () => {
