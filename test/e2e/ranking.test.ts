@@ -182,9 +182,14 @@ describe("ranking topics in the browser", () => {
     await second.goto(`${server.url}/student`);
     await waitForHydration(second);
     const before = await rankedTitles(first);
+    // The first tab's save must be answered before the second tab edits: the status can still read "saved"
+    // from before the click, and a save of the second tab that landed first would make the first the stale one.
+    const firstSave = first.waitForResponse((response) => response.url().endsWith("/student/ranking") && response.request().method() === "POST");
     await first.getByRole("button", { name: `Move to top: ${before.at(-1)}` }).click();
+    expect((await firstSave).status()).toBe(200);
     await waitForStatus(first, "saved");
     const savedByFirst = await rankedTitles(first);
+    expect(savedByFirst).toEqual([before.at(-1), ...before.slice(0, -1)]);
 
     await second.getByRole("button", { name: `Move down: ${before[0]}` }).click();
     await second.getByTestId("conflict-notice").waitFor({ timeout: 15_000 });
