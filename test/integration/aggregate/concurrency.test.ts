@@ -27,12 +27,14 @@ afterAll(async () => {
   await client.end({ timeout: 5 });
 });
 
+type Target = { aggregate: DirectAggregate; table: ReturnType<typeof sql.identifier> };
+
 /**
  * Compares every namespace's count and both sums with plain SQL over the source rows and validates every tree
  * (buffered deltas included). Returns the number of differences and the invariant problems.
  */
 async function compareWithRows(
-  targets: { aggregate: DirectAggregate; table: ReturnType<typeof sql.identifier> }[],
+  targets: Target[],
   namespaces: string[],
 ) {
   let differences = 0;
@@ -57,13 +59,83 @@ async function compareWithRows(
   return { differences, problems };
 }
 
+/**
+ * Writer `w` until the deadline: random transactions that insert, delete or move rows of a target's source
+ * table and maintain its aggregate in the same transaction (most on the shared namespaces). A `trustedShare`
+ * of the batches are trusted; those only touch this writer's own rows, which it holds locked.
+ */
+async function runWriter(
+  w: number,
+  { targets, deadline, stats, errors, trustedShare = 0 }: { targets: Target[]; deadline: number; stats: TransactionStats; errors: unknown[]; trustedShare?: number },
+): Promise<{ transactions: number; trusted: number }> {
+  const done = { transactions: 0, trusted: 0 };
+  let serial = 0;
+  while (Date.now() < deadline) {
+    const pick = Math.random();
+    const { aggregate, table } = targets[Math.random() < 0.7 ? 0 : 1];
+    const namespace = Math.random() < 0.6 ? SHARED[Math.floor(Math.random() * SHARED.length)] : `own-${w}`;
+    // Trusted batches only touch this writer's own rows (which it holds locked); checked ones any row.
+    const trusted = Math.random() < trustedShare;
+    const mine = trusted ? sql`and id like ${`w${w}-%`}` : sql``;
+    try {
+      await withTransaction(
+        db,
+        async (tx) => {
+          const ops: WriteOp[] = [];
+          if (pick < 0.55) {
+            const count = 1 + Math.floor(Math.random() * 4);
+            for (let i = 0; i < count; i++) {
+              const row = { namespace, id: `w${w}-${serial++}`, position: Math.floor(Math.random() * 1000) };
+              await tx.execute(sql`insert into ${table} values (${row.namespace}, ${row.id}, ${row.position})`);
+              ops.push({ op: "insert", namespace, key: row.position, id: row.id, sums: [row.position, row.position ** 2] });
+            }
+          } else if (pick < 0.8) {
+            const gone = await tx.execute<{ id: string; position: number }>(
+              sql`delete from ${table} where (namespace, id) in (
+                    select namespace, id from ${table} where namespace = ${namespace} ${mine}
+                    order by random() limit 3 for update skip locked)
+                  returning id, position`,
+            );
+            for (const row of gone) {
+              const sums = trusted ? [row.position, row.position ** 2] : undefined;
+              ops.push({ op: "delete", namespace, key: row.position, id: row.id, sums });
+            }
+          } else {
+            // Move one row to another namespace and position: a replace across trees.
+            const target = Math.random() < 0.5 ? SHARED[0] : `own-${w}`;
+            const position = Math.floor(Math.random() * 1000);
+            const moved = await tx.execute<{ id: string; old_position: number }>(
+              sql`update ${table} r set namespace = ${target}, position = ${position}
+                  from (select namespace, id, position as old_position from ${table} where namespace = ${namespace} ${mine}
+                        order by random() limit 1 for update skip locked) old
+                  where r.namespace = old.namespace and r.id = old.id
+                  returning r.id, old.old_position`,
+            );
+            for (const row of moved) {
+              const sums = trusted ? [row.old_position, row.old_position ** 2] : undefined;
+              ops.push({ op: "delete", namespace, key: row.old_position, id: row.id, sums });
+              ops.push({ op: "insert", namespace: target, key: position, id: row.id, sums: [position, position ** 2] });
+            }
+          }
+          await applyBatches(tx, [{ aggregate, ops, trusted }]);
+        },
+        { stats, maxAttempts: 50 },
+      );
+      done.transactions++;
+      if (trusted) done.trusted++;
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  return done;
+}
+
 describe("concurrent writers", () => {
   test("many transactions on shared and separate namespaces lose nothing and surface no error", async () => {
     // Small nodes and a lazy root make splits, merges and root upgrades frequent; the second instance has an eager root.
     const lazy = new DirectAggregate({ name: "concLazy", channels: 2, maxNodeSize: 4 });
     const eager = new DirectAggregate({ name: "concEager", channels: 2, maxNodeSize: 6, rootLazy: false });
     const stats: TransactionStats = { retries: 0 };
-    let transactions = 0;
     const errors: unknown[] = [];
     const deadline = Date.now() + DURATION_MS;
 
@@ -72,82 +144,14 @@ describe("concurrent writers", () => {
       { aggregate: lazy, table: sql.identifier("rows_lazy") },
       { aggregate: eager, table: sql.identifier("rows_eager") },
     ];
-    const worker = async (w: number) => {
-      let serial = 0;
-      while (Date.now() < deadline) {
-        const pick = Math.random();
-        const { aggregate, table } = targets[Math.random() < 0.7 ? 0 : 1];
-        const namespace = Math.random() < 0.6 ? SHARED[Math.floor(Math.random() * SHARED.length)] : `own-${w}`;
-        try {
-          await withTransaction(
-            db,
-            async (tx) => {
-              const ops: WriteOp[] = [];
-              if (pick < 0.55) {
-                const count = 1 + Math.floor(Math.random() * 4);
-                for (let i = 0; i < count; i++) {
-                  const row = { namespace, id: `w${w}-${serial++}`, position: Math.floor(Math.random() * 1000) };
-                  await tx.execute(sql`insert into ${table} values (${row.namespace}, ${row.id}, ${row.position})`);
-                  ops.push({ op: "insert", namespace, key: row.position, id: row.id, sums: [row.position, row.position ** 2] });
-                }
-              } else if (pick < 0.8) {
-                const gone = await tx.execute<{ id: string; position: number }>(
-                  sql`delete from ${table} where (namespace, id) in (
-                        select namespace, id from ${table} where namespace = ${namespace}
-                        order by random() limit 3 for update skip locked)
-                      returning id, position`,
-                );
-                for (const row of gone) ops.push({ op: "delete", namespace, key: row.position, id: row.id });
-              } else {
-                // Move one row to another namespace and position: a replace across trees.
-                const target = Math.random() < 0.5 ? SHARED[0] : `own-${w}`;
-                const position = Math.floor(Math.random() * 1000);
-                const moved = await tx.execute<{ id: string; old_position: number }>(
-                  sql`update ${table} r set namespace = ${target}, position = ${position}
-                      from (select namespace, id, position as old_position from ${table} where namespace = ${namespace}
-                            order by random() limit 1 for update skip locked) old
-                      where r.namespace = old.namespace and r.id = old.id
-                      returning r.id, old.old_position`,
-                );
-                for (const row of moved) {
-                  ops.push({ op: "delete", namespace, key: row.old_position, id: row.id });
-                  ops.push({ op: "insert", namespace: target, key: position, id: row.id, sums: [position, position ** 2] });
-                }
-              }
-              await applyBatches(tx, [{ aggregate, ops }]);
-            },
-            { stats, maxAttempts: 50 },
-          );
-          transactions++;
-        } catch (error) {
-          errors.push(error);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
+    const written = await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => runWriter(w, { targets, deadline, stats, errors })));
+    const transactions = written.reduce((sum, result) => sum + result.transactions, 0);
 
-    const namespaces = [...new Set([...SHARED, ...Array.from({ length: CONNECTIONS }, (_, w) => `own-${w}`)])];
-    let differences = 0;
-    const problems: string[] = [];
-    let sharedRows = 0;
-    for (const { aggregate, table } of targets) {
-      const truth = await db.execute<{ namespace: string; n: string; s1: string; s2: string }>(
-        sql`select namespace, count(*) as n, sum(position) as s1, sum(position * position) as s2
-            from ${table} group by namespace order by namespace`,
-      );
-      const expected = new Map(truth.map((row) => [row.namespace, row]));
-      sharedRows += Number(expected.get(SHARED[0])?.n ?? 0);
-      const counts = await aggregate.countBatch(db, namespaces.map((namespace) => ({ namespace })));
-      const sums = await aggregate.sumBatch(db, namespaces.map((namespace) => ({ namespace })));
-      for (const [i, namespace] of namespaces.entries()) {
-        const row = expected.get(namespace);
-        const want = { count: Number(row?.n ?? 0), sums: [Number(row?.s1 ?? 0), Number(row?.s2 ?? 0)] };
-        if (counts[i] !== want.count || sums[i][0] !== want.sums[0] || sums[i][1] !== want.sums[1]) differences++;
-        const report = await aggregate.validate(db, namespace);
-        problems.push(...report.problems.map((p) => `${aggregate.name}/${namespace}: ${p}`));
-        if (report.count !== want.count) differences++;
-      }
-    }
+    const namespaces = [...SHARED, ...Array.from({ length: CONNECTIONS }, (_, w) => `own-${w}`)];
+    const { differences, problems } = await compareWithRows(targets, namespaces);
+    const [shared] = await db.execute<{ n: string }>(sql`
+      select (select count(*) from rows_lazy where namespace = ${SHARED[0]}) + (select count(*) from rows_eager where namespace = ${SHARED[0]}) as n`);
+    const sharedRows = Number(shared.n);
     console.log(
       `aggregate concurrency: ${CONNECTIONS} connections, ${transactions} transactions, ${stats.retries} retries, ` +
         `${differences} differences, ${errors.length} errors surfaced, ${problems.length} invariant problems`,
@@ -207,65 +211,6 @@ describe("concurrent writers", () => {
     const deadline = Date.now() + DURATION_MS;
     let writing = true;
 
-    const worker = async (w: number) => {
-      let serial = 0;
-      while (Date.now() < deadline) {
-        const pick = Math.random();
-        const { aggregate, table } = targets[Math.random() < 0.7 ? 0 : 1];
-        const namespace = Math.random() < 0.6 ? SHARED[Math.floor(Math.random() * SHARED.length)] : `own-${w}`;
-        // Trusted batches only touch this writer's own rows (which it holds locked); checked ones any row.
-        const trusted = Math.random() < 0.35;
-        const mine = trusted ? sql`and id like ${`w${w}-%`}` : sql``;
-        try {
-          await withTransaction(
-            db,
-            async (tx) => {
-              const ops: WriteOp[] = [];
-              if (pick < 0.55) {
-                const count = 1 + Math.floor(Math.random() * 4);
-                for (let i = 0; i < count; i++) {
-                  const row = { namespace, id: `w${w}-${serial++}`, position: Math.floor(Math.random() * 1000) };
-                  await tx.execute(sql`insert into ${table} values (${row.namespace}, ${row.id}, ${row.position})`);
-                  ops.push({ op: "insert", namespace, key: row.position, id: row.id, sums: [row.position, row.position ** 2] });
-                }
-              } else if (pick < 0.8) {
-                const gone = await tx.execute<{ id: string; position: number }>(
-                  sql`delete from ${table} where (namespace, id) in (
-                        select namespace, id from ${table} where namespace = ${namespace} ${mine}
-                        order by random() limit 3 for update skip locked)
-                      returning id, position`,
-                );
-                for (const row of gone) {
-                  const sums = trusted ? [row.position, row.position ** 2] : undefined;
-                  ops.push({ op: "delete", namespace, key: row.position, id: row.id, sums });
-                }
-              } else {
-                const target = Math.random() < 0.5 ? SHARED[0] : `own-${w}`;
-                const position = Math.floor(Math.random() * 1000);
-                const moved = await tx.execute<{ id: string; old_position: number }>(
-                  sql`update ${table} r set namespace = ${target}, position = ${position}
-                      from (select namespace, id, position as old_position from ${table} where namespace = ${namespace} ${mine}
-                            order by random() limit 1 for update skip locked) old
-                      where r.namespace = old.namespace and r.id = old.id
-                      returning r.id, old.old_position`,
-                );
-                for (const row of moved) {
-                  const sums = trusted ? [row.old_position, row.old_position ** 2] : undefined;
-                  ops.push({ op: "delete", namespace, key: row.old_position, id: row.id, sums });
-                  ops.push({ op: "insert", namespace: target, key: position, id: row.id, sums: [position, position ** 2] });
-                }
-              }
-              await applyBatches(tx, [{ aggregate, ops, trusted }]);
-            },
-            { stats, maxAttempts: 50 },
-          );
-          counts.transactions++;
-          if (trusted) counts.trusted++;
-        } catch (error) {
-          errors.push(error);
-        }
-      }
-    };
     const record = (result: { deltas: number; anomalies: number } | null) => {
       if (result === null) {
         counts.skipped++;
@@ -327,7 +272,11 @@ describe("concurrent writers", () => {
       }
     };
     const compactors = Promise.all([sweeper(), picker(), reader()]);
-    await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
+    const written = await Promise.all(
+      Array.from({ length: CONNECTIONS }, (_, w) => runWriter(w, { targets, deadline, stats, errors, trustedShare: 0.35 })),
+    );
+    counts.transactions = written.reduce((sum, result) => sum + result.transactions, 0);
+    counts.trusted = written.reduce((sum, result) => sum + result.trusted, 0);
     writing = false;
     await compactors;
 
