@@ -1,4 +1,5 @@
 import { compactPending, TableAggregate, trustedDeltaArrays, type AggregateDb, type DeltaArrays } from "../aggregate";
+import type { RankingChange } from "./ranking";
 
 /** One ranking row as both aggregates see it. */
 export type RankingAggregateRow = { studentId: string; topicId: string; periodId: string; position: number };
@@ -36,29 +37,37 @@ export const rankingsByStudent = new TableAggregate<RankingAggregateRow>({
   buffered: true,
 });
 
-const rowKey = (row: RankingAggregateRow) => `${row.studentId}|${row.topicId}|${row.position}`;
-
 /**
- * The deltas that bring both aggregates from the `before` rows to the `after`
- * rows, as the arguments of aggregate_append (rows present in both are left
- * alone); ranking_commit appends them in the save's own statement.
+ * The deltas of a student's ranking changes in both aggregates, as the
+ * arguments of aggregate_append: each change deletes the row at its old
+ * position and inserts the one at its new (a change always moves, adds or
+ * removes). ranking_commit appends them in the save's own statement.
  *
  * The ops are trusted (no presence lookup, no per-item locks): the only caller
- * is the ranking model's commit, for saves and undos alike, and there `before`
- * is the student's rankings rows as read at the version that ranking_commit
- * finds unchanged under the lock of their ranking_states row, which every
- * change to those rows takes and bumps. So each deleted item is in the
- * aggregates with exactly these sums and no inserted one is, as long as the
+ * is the ranking model's commit, for saves and undos alike, and there the old
+ * positions are the student's rankings rows as read at the version that
+ * ranking_commit finds unchanged under the lock of their ranking_states row,
+ * which every change to those rows takes and bumps. So each deleted item is in
+ * the aggregates with exactly these sums and no inserted one is, as long as the
  * aggregates agree with the rankings table, which the consistency job checks.
  */
-export function rankingAggregateDeltas({ before, after }: { before: RankingAggregateRow[]; after: RankingAggregateRow[] }): DeltaArrays {
-  const afterKeys = new Set(after.map(rowKey));
-  const kept = new Set(before.map(rowKey).filter((key) => afterKeys.has(key)));
-  const deleted = before.filter((row) => !kept.has(rowKey(row)));
-  const inserted = after.filter((row) => !kept.has(rowKey(row)));
+export function rankingAggregateDeltas({
+  studentId,
+  periodId,
+  changes,
+}: {
+  studentId: string;
+  periodId: string;
+  changes: RankingChange[];
+}): DeltaArrays {
+  const rows = (position: "oldPos" | "newPos") =>
+    changes.flatMap((change): RankingAggregateRow[] =>
+      change[position] === null ? [] : [{ studentId, topicId: change.topicId, periodId, position: change[position] }],
+    );
+  const changed = { deleted: rows("oldPos"), inserted: rows("newPos") };
   return trustedDeltaArrays([
-    { aggregate: rankingsByTopic, ops: rankingsByTopic.opsFor({ deleted, inserted }) },
-    { aggregate: rankingsByStudent, ops: rankingsByStudent.opsFor({ deleted, inserted }) },
+    { aggregate: rankingsByTopic, ops: rankingsByTopic.opsFor(changed) },
+    { aggregate: rankingsByStudent, ops: rankingsByStudent.opsFor(changed) },
   ]);
 }
 

@@ -3,7 +3,7 @@ import { rankings, rankingStates } from "../../drizzle/schema";
 import type { DeltaArrays } from "../aggregate";
 import { runStatement, withRetries, type Database, type Executor, type TransactionStats } from "../db.server";
 import { eventRow } from "./event.server";
-import { rankingAggregateDeltas, type RankingAggregateRow } from "./ranking-aggregates.server";
+import { rankingAggregateDeltas } from "./ranking-aggregates.server";
 import {
   affectedTopicIds,
   applyRankingUpdates,
@@ -312,15 +312,7 @@ async function commitRanking(
                 payload: { studentId, undoneBatchId: undoes!, updates: changes },
               },
         );
-  const row = (topicId: string, position: number | null): RankingAggregateRow[] =>
-    position === null ? [] : [{ studentId, topicId, periodId, position }];
-  const deltas =
-    maintainAggregates && changes.length > 0
-      ? rankingAggregateDeltas({
-          before: changes.flatMap((change) => row(change.topicId, change.oldPos)),
-          after: changes.flatMap((change) => row(change.topicId, change.newPos)),
-        })
-      : NO_DELTAS;
+  const deltas = maintainAggregates && changes.length > 0 ? rankingAggregateDeltas({ studentId, periodId, changes }) : NO_DELTAS;
   const [result] = await runStatement<{ o_outcome: string; o_version: number | null; o_status: string | null }>(db, COMMIT_RANKING, [
     studentId,
     periodId,
