@@ -60,8 +60,9 @@ const claimKey = (jobId: string) => `${getEnv().QUEUE_PREFIX}:metrics:claimed:${
 /**
  * Asks for a recompute of each topic. The first request schedules the drain
  * job after METRICS_RECOMPUTE_DELAY_MS and marks it requested; requests while
- * it waits (the mark stands until the job claims) just join the set. A request while it runs keeps one follow-up job (keepLastIfActive), so
- * a topic changed during a recompute is recomputed again afterwards. Unlike a
+ * it waits (the mark stands until the job claims) just join the set. A
+ * request while it runs keeps one follow-up job (keepLastIfActive), so a
+ * topic changed during a recompute is recomputed again afterwards. Unlike a
  * trailing debounce (replace + extend), a steady stream of saves cannot
  * postpone the recompute forever.
  *
