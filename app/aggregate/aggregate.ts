@@ -312,7 +312,8 @@ abstract class AggregateBase {
 
   /**
    * Grouped by namespace: one aggregate_count_ranges call per namespace, so a
-   * namespace's buffered deltas are read once however many ranges ask.
+   * namespace's buffered deltas are read once and its tree descended once
+   * (all the bounds together), however many ranges ask.
    */
   async countBatch(db: AggregateDb, qs: RangeQuery[]): Promise<number[]> {
     if (qs.length === 0) return [];
