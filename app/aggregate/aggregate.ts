@@ -19,10 +19,9 @@ import { applyEncodedOps, type EncodedOp, type OpOutcome, type TreeSettings } fr
 import {
   compactTree,
   compactTrees,
-  deltaArrays,
+  DeltaBuilder,
   lockTreeForMaintenance,
   planBuffered,
-  trustedDeltas,
   type CompactResult,
   type DeltaArrays,
 } from "./buffer";
@@ -143,16 +142,21 @@ abstract class AggregateBase {
   }
 
   private sumsOf(sums: number[] | undefined): bigint[] {
+    return this.checkedSums(sums).map(BigInt);
+  }
+
+  /** The sums of an item (zeros when none are given), checked against the channels. */
+  protected checkedSums(sums: number[] | undefined): number[] {
     const values = sums ?? new Array<number>(this.channels).fill(0);
     if (values.length !== this.channels) {
       throw new AggregateConfigError(`${this.name} has ${this.channels} sum channels, got ${values.length} sums`);
     }
-    return values.map((value) => {
+    for (const value of values) {
       if (!Number.isSafeInteger(value)) {
         throw new AggregateConfigError(`${this.name}: sums must be safe integers, got ${value}`);
       }
-      return BigInt(value);
-    });
+    }
+    return values;
   }
 
   /** @internal Encodes one write op for the shared batch engine. */
@@ -567,6 +571,12 @@ export class TableAggregate<Row> extends AggregateBase {
     return { ...this.ref(row), sums: this.rows.sums?.(row) };
   }
 
+  /** @internal One trusted delta of a row, for trustedDeltaArrays. */
+  addDelta(builder: DeltaBuilder, row: Row, sign: 1 | -1) {
+    const { namespace, key, id, sums } = this.rows;
+    builder.add(this.name, namespace(row), encodeItem(key(row), id(row)), sign, this.checkedSums(sums?.(row)));
+  }
+
   /** The write ops of a change set: the deleted rows' items go first, then the inserted rows'. */
   opsFor(changes: { deleted?: Row[]; inserted?: Row[] }): WriteOp[] {
     return [
@@ -690,23 +700,25 @@ export async function compactPending(
 }
 
 /**
- * The deltas of trusted write batches on buffered aggregates as the arguments
- * of the SQL function aggregate_append(aggregates, namespaces, items, signs,
+ * The deltas of row changes of buffered table aggregates as the arguments of
+ * the SQL function aggregate_append(aggregates, namespaces, items, signs,
  * sums), for a caller that writes its own rows and these deltas in one
  * database function (one statement, one round trip). The contract is that of
- * applyBatches with `trusted: true`; nothing is written here.
+ * applyBatches with `trusted: true` (each deleted row's item is in the tree
+ * with its sums, no inserted one is); nothing is written here. Each row goes
+ * straight into the arrays: no op object per item, since a save sends dozens.
  */
 export function trustedDeltaArrays(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  batches: { aggregate: DirectAggregate | TableAggregate<any>; ops: WriteOp[] }[],
+  batches: { aggregate: TableAggregate<any>; deleted?: unknown[]; inserted?: unknown[] }[],
 ): DeltaArrays {
-  const ops = batches.flatMap((batch) => {
-    if (!batch.aggregate.buffered) {
-      throw new AggregateConfigError(`${batch.aggregate.name}: deltas are for buffered aggregates only`);
-    }
-    return batch.ops.map((op) => batch.aggregate.encode(op, { trusted: true }));
-  });
-  return deltaArrays(trustedDeltas(ops));
+  const builder = new DeltaBuilder();
+  for (const { aggregate, deleted = [], inserted = [] } of batches) {
+    if (!aggregate.buffered) throw new AggregateConfigError(`${aggregate.name}: deltas are for buffered aggregates only`);
+    for (const row of deleted) aggregate.addDelta(builder, row, -1);
+    for (const row of inserted) aggregate.addDelta(builder, row, 1);
+  }
+  return builder.arrays();
 }
 
 /** Applies the write batches of several aggregates in one locking call and one writing call. */

@@ -95,32 +95,51 @@ export async function planBuffered(
 export type DeltaArrays = { aggregates: string[]; namespaces: string[]; items: string[]; signs: string[]; sums: string[] };
 
 /**
- * Groups the deltas by tree and writes each tree's items, signs and sums as
+ * Collects deltas by tree and writes each tree's items, signs and sums as
  * array literals, so the server only parses them (grouping and concatenating
  * arrays server-side cost more).
  */
-export function deltaArrays(deltas: Delta[]): DeltaArrays {
-  const trees = new Map<string, { aggregate: string; namespace: string; items: string[]; signs: number[]; sums: string[] }>();
-  for (const delta of deltas) {
-    const key = `${delta.aggregate}\u0000${delta.namespace}`;
-    let tree = trees.get(key);
+type TreeDeltas = { aggregate: string; namespace: string; items: string[]; signs: string[]; sums: string[] };
+
+export class DeltaBuilder {
+  /** In order of first delta; the map finds a tree by aggregate, then namespace. */
+  private readonly list: TreeDeltas[] = [];
+  private readonly trees = new Map<string, Map<string, TreeDeltas>>();
+
+  add(aggregate: string, namespace: string, item: Buffer, sign: 1 | -1, sums: readonly (bigint | number)[]) {
+    let byNamespace = this.trees.get(aggregate);
+    if (!byNamespace) {
+      byNamespace = new Map();
+      this.trees.set(aggregate, byNamespace);
+    }
+    let tree = byNamespace.get(namespace);
     if (!tree) {
-      tree = { aggregate: delta.aggregate, namespace: delta.namespace, items: [], signs: [], sums: [] };
-      trees.set(key, tree);
+      tree = { aggregate, namespace, items: [], signs: [], sums: [] };
+      byNamespace.set(namespace, tree);
+      this.list.push(tree);
     }
     // Hex bytea inside an array literal: the backslash is escaped and the element quoted.
-    tree.items.push(`"\\\\x${delta.item.toString("hex")}"`);
-    tree.signs.push(delta.sign);
-    for (const value of delta.sums) tree.sums.push(value.toString());
+    tree.items.push(`"\\\\x${item.toString("hex")}"`);
+    tree.signs.push(sign === 1 ? "1" : "-1");
+    for (const value of sums) tree.sums.push(String(value));
   }
-  const list = [...trees.values()];
-  return {
-    aggregates: list.map((t) => t.aggregate),
-    namespaces: list.map((t) => t.namespace),
-    items: list.map((t) => `{${t.items.join(",")}}`),
-    signs: list.map((t) => `{${t.signs.join(",")}}`),
-    sums: list.map((t) => `{${t.sums.join(",")}}`),
-  };
+
+  arrays(): DeltaArrays {
+    const list = this.list;
+    return {
+      aggregates: list.map((t) => t.aggregate),
+      namespaces: list.map((t) => t.namespace),
+      items: list.map((t) => `{${t.items.join(",")}}`),
+      signs: list.map((t) => `{${t.signs.join(",")}}`),
+      sums: list.map((t) => `{${t.sums.join(",")}}`),
+    };
+  }
+}
+
+export function deltaArrays(deltas: Delta[]): DeltaArrays {
+  const builder = new DeltaBuilder();
+  for (const delta of deltas) builder.add(delta.aggregate, delta.namespace, delta.item, delta.sign, delta.sums);
+  return builder.arrays();
 }
 
 /** The deltas of trusted ops, one per op in order (the caller vouches for them: see BufferedOp). */

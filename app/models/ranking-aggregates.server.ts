@@ -66,8 +66,8 @@ export function rankingAggregateDeltas({
     );
   const changed = { deleted: rows("oldPos"), inserted: rows("newPos") };
   return trustedDeltaArrays([
-    { aggregate: rankingsByTopic, ops: rankingsByTopic.opsFor(changed) },
-    { aggregate: rankingsByStudent, ops: rankingsByStudent.opsFor(changed) },
+    { aggregate: rankingsByTopic, ...changed },
+    { aggregate: rankingsByStudent, ...changed },
   ]);
 }
 
