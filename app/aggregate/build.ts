@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { query, type AggregateDb } from "./db";
-import { byteaLiteral } from "./keys";
+import { byteaArrayLiteral } from "./keys";
 
 type TreeTarget = {
   aggregate: string;
@@ -88,7 +88,7 @@ export async function buildTree(tx: AggregateDb, target: TreeTarget, keys: Buffe
   }
   root.id = target.rootId;
   const literal = (node: BuiltNode) => ({
-    keys: `{${node.items.map((i) => `"\\${byteaLiteral(keys[i])}"`).join(",")}}`,
+    keys: byteaArrayLiteral(node.items.map((i) => keys[i])),
     sums: `{${node.items.map((i) => sums[i].join(",")).join(",")}}`,
     children: node.children ? `{${node.children.map((each) => each.id).join(",")}}` : null,
   });

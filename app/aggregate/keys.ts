@@ -214,6 +214,16 @@ export function byteaLiteral(bytes: Buffer): string {
   return `\\x${bytes.toString("hex")}`;
 }
 
+/**
+ * A bytea[] array literal, written here rather than by postgres.js, which
+ * would quote and escape every element with two regular expressions: a
+ * compaction sends ten thousand keys. Hex elements need only the quotes and
+ * the escaped backslash.
+ */
+export function byteaArrayLiteral(keys: readonly Buffer[]): string {
+  return `{${keys.map((key) => `"\\\\x${key.toString("hex")}"`).join(",")}}`;
+}
+
 /** Reference comparison of keys in the documented order, for callers and tests without a database. */
 export function compareKeys(a: Key, b: Key): number {
   return Buffer.compare(encodeKey(a), encodeKey(b));

@@ -3,7 +3,7 @@ import { isRetryableError, pgErrorCode } from "../db.server";
 import { query, type AggregateDb } from "./db";
 import { AggregateConfigError } from "./errors";
 import { layoutTree } from "./build";
-import { byteaLiteral } from "./keys";
+import { byteaArrayLiteral } from "./keys";
 
 /** Settings a tree is created with when its namespace receives its first write. */
 export type TreeSettings = {
@@ -581,10 +581,6 @@ class Tree {
   }
 }
 
-function arrayOfKeys(keys: Buffer[]) {
-  return `{${keys.map((key) => `"\\${byteaLiteral(key)}"`).join(",")}}`;
-}
-
 /**
  * How a changed node travels to the write call. A node whose children are as
  * read ("edit") is sent as the items it lost and gained; the server applies
@@ -637,7 +633,7 @@ function nodeWrite(tree: Tree, node: MemNode, isNew: boolean) {
     if (changes < node.keys.length) {
       return {
         mode: "e",
-        keys: arrayOfKeys(added.map((k) => node.keys[k])),
+        keys: byteaArrayLiteral(added.map((k) => node.keys[k])),
         sums: `{${added.map((k) => node.sums[k].join(",")).join(",")}}`,
         plan: `{${plan.join(",")}}`,
         children: null,
@@ -647,7 +643,7 @@ function nodeWrite(tree: Tree, node: MemNode, isNew: boolean) {
   }
   return {
     mode: "f",
-    keys: arrayOfKeys(node.keys),
+    keys: byteaArrayLiteral(node.keys),
     sums: `{${node.sums.flat().join(",")}}`,
     plan: null,
     children: children === null ? null : `{${children}}`,
@@ -690,8 +686,8 @@ export async function applyEncodedOps(
       ${sql.param(ordered.map((t) => t.settings.channels))}::int[],
       ${sql.param(ordered.map((t) => flag((exclusiveHints.get(t.key) ?? 0) > now)))}::text[]::boolean[],
       ${sql.param(ordered.map((t) => t.settings.rebuildFactor))}::int[],
-      ${sql.param(opOrder.map((entry) => entry.tree))}::int[],
-      ${sql.param(opOrder.map((entry) => byteaLiteral(entry.op.item)))}::text[]::bytea[])`,
+      ${`{${opOrder.map((entry) => entry.tree).join(",")}}`}::int[],
+      ${byteaArrayLiteral(opOrder.map((entry) => entry.op.item))}::bytea[])`,
   );
   for (const row of rows) {
     const tree = ordered[row.o_tree - 1];
