@@ -11,7 +11,10 @@
  * student their full ranking. A last HTTP run has each student pause about a
  * second between saves, and one about half a second (the page's debounce:
  * students dragging without a break): the closed-loop runs measure the backlog
- * of 50 students saving back to back, these the latency a student sees. Printed: throughput, latency percentiles,
+ * of 50 students saving back to back, these the latency a student sees. A
+ * floor run sends the same students' requests back to back as a GET that the
+ * save route's loader answers with 405 (no session, database or Redis): what
+ * the HTTP frame alone costs and allows. Printed: throughput, latency percentiles,
  * transaction retries (model) or resent requests (HTTP), the ratios to the
  * baseline, then the consistency of the aggregates with plain SQL and of the
  * rankings with their events. The worker process runs throughout, as in the
@@ -255,17 +258,20 @@ const viaModel =
 const httpFailures = new Map<string, number>();
 
 /**
- * POSTs JSON over a keep-alive connection with node:http: the students' browsers are not on the server, but
+ * GETs, or POSTs JSON, over a keep-alive connection with node:http: the students' browsers are not on the server, but
  * this process is, and fetch (undici) cost it about five times the CPU per request of node:http.
  */
-function postJson(url: URL, agent: Agent, cookie: string, body: string): Promise<{ status: number; text: string }> {
+function httpCall(url: URL, agent: Agent, cookie: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(
       url,
       {
-        method: "POST",
+        method: body === undefined ? "GET" : "POST",
         agent,
-        headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), Cookie: cookie },
+        headers:
+          body === undefined
+            ? { Cookie: cookie }
+            : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), Cookie: cookie },
       },
       (response) => {
         let text = "";
@@ -296,7 +302,7 @@ function viaHttp(baseUrl: string): Send {
     });
     // Resent with the same batch id on a failure, as the page does; the server applies it once.
     for (let attempt = 0; ; attempt++) {
-      const response = await postJson(url, agent, student.cookie!, body).catch((error: Error) => error);
+      const response = await httpCall(url, agent, student.cookie!, body).catch((error: Error) => error);
       if (!(response instanceof Error) && response.status === 200) {
         const result = JSON.parse(response.text) as { order: string[]; version: number };
         return { ...result, retries: attempt };
@@ -307,6 +313,40 @@ function viaHttp(baseUrl: string): Send {
       if (attempt >= 3) throw new Error(`HTTP batch failed: ${detail}`);
     }
   };
+}
+
+/**
+ * The frame of an HTTP save without its work: the same students, connections
+ * and pace as "http, aggregates", but each request is a GET of the save's URL,
+ * which the route's loader answers with a 405 (no session lookup, no database,
+ * no Redis). Its CPU per request is what Express, Remix, Node's HTTP stack and
+ * this client cost before a save does anything: the floor under the saves.
+ */
+async function runFloor(name: string, students: Student[], baseUrl: string, webPid: number): Promise<Workload> {
+  const skipped = { name, samples: [], wallMs: 0, cpuMs: 0, cpuByGroup: { bench: 0, web: 0, worker: 0, postgres: 0 }, periodId: "", aggregates: false };
+  if (!selected(name)) return skipped;
+  const url = new URL("/student/ranking", baseUrl);
+  const samples: Sample[] = [];
+  const runStudent = async (student: Student) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let index = 0; index < BATCHES; index++) {
+        const before = performance.now();
+        const response = await httpCall(url, agent, student.cookie!);
+        samples.push({ ms: performance.now() - before, retries: 0 });
+        if (response.status !== 405) throw new Error(`${name}: expected 405, got ${response.status} ${response.text.slice(0, 120)}`);
+      }
+    } finally {
+      agent.destroy();
+    }
+  };
+  const before = await cpuSnapshot(webPid);
+  const started = performance.now();
+  await settleAll(students.map(runStudent));
+  const wallMs = performance.now() - started;
+  const cpuByGroup = cpuSince(before, await cpuSnapshot(webPid));
+  const cpuMs = Object.values(cpuByGroup).reduce((sum, value) => sum + value, 0);
+  return { name, samples, wallMs, cpuMs, cpuByGroup, periodId: "", aggregates: false };
 }
 
 async function signIn(baseUrl: string, student: Student) {
@@ -500,7 +540,9 @@ async function main() {
       web = await startWebServer({ WEB_PROCESSES: process.env.WEB_PROCESSES ?? String(Math.min(2, availableParallelism())) });
       for (const student of students) await signIn(web.url, student);
       await runWorkload("warm-up http", students.slice(0, 10), viaHttp(web.url), 7);
-      const webPid = web.child.pid;
+      const webPid = web.child.pid!;
+      await runFloor("warm-up floor", students.slice(0, 10), web.url, webPid);
+      workloads.push(await runFloor("http floor: GET answered 405, no database", students, web.url, webPid));
       workloads.push(await runWorkload("http, aggregates", students, viaHttp(web.url), 2029, { webPid }));
       workloads.push(
         await runWorkload("http alone, aggregates", alone, viaHttp(web.url), 99, {
@@ -560,6 +602,16 @@ async function main() {
         2,
       )}× one at a time.`,
     );
+    const floor = summaries.find((summary) => summary.name.startsWith("http floor"));
+    if (floor) {
+      // Closed loop: each student sends again as soon as the answer arrives, so the mean latency is the
+      // number of students over the throughput (Little's law), whatever a request does.
+      console.log(
+        `Closed loop floor: a request that does no work at all answers ${floor.throughput.toFixed(0)}/s at ${STUDENTS} ` +
+          `students back to back (mean ${floor.mean.toFixed(1)} ms = ${STUDENTS} ÷ throughput, p99 ${floor.p99.toFixed(0)} ms), ` +
+          `costing ${floor.cpuPerBatch.toFixed(1)} ms of CPU per request.`,
+      );
+    }
     for (const [reason, times] of httpFailures) console.log(`HTTP request resent ${times}× after: ${reason}`);
     if (web && httpFailures.size > 0) {
       const errors = new Set(
