@@ -64,7 +64,7 @@ export const PROCESSORS: { [K in JobKey]: Processor<K> } = {
   },
   compactAggregates: async () => {
     // Runs every 2 s, so it logs only trouble; its counts are the job's result on the queues page.
-    const totals = await compactRankingAggregates(getDb());
+    const totals = await compactRankingAggregates(getDb(), { paced: true });
     if (totals.anomalies > 0) {
       console.warn(
         `compact-aggregates: ${totals.anomalies} deltas did not match their trees; the consistency check repairs the aggregates`,

@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 import { sql } from "drizzle-orm";
 import { buildTree } from "./build";
 import { inTransaction, query, type AggregateDb } from "./db";
@@ -664,12 +665,18 @@ async function runBatches(db: AggregateDb, ops: StrictOp[]): Promise<OpOutcome[]
  * deltas first, `treesPerTransaction` trees per transaction (one fixed set of
  * statements for all of them); trees another transaction is compacting are
  * skipped. For a worker to call on a schedule.
+ *
+ * `pauseRatio` spreads a pass out: after each transaction but the last it
+ * waits that many times as long as the transaction took. A pass is a burst of
+ * CPU in this process and in Postgres, and the writers whose deltas it folds
+ * are waiting behind it; in small transactions with pauses their statements
+ * run in between.
  */
 export async function compactPending(
   db: AggregateDb,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   aggregates: (DirectAggregate | TableAggregate<any>)[],
-  options: { maxTrees?: number; treesPerTransaction?: number } = {},
+  options: { maxTrees?: number; treesPerTransaction?: number; pauseRatio?: number } = {},
 ): Promise<{ trees: number; skipped: number; deltas: number; anomalies: number }> {
   const byName = new Map(aggregates.map((aggregate) => [aggregate.name, aggregate]));
   const trees = await query<{ aggregate: string; namespace: string }>(
@@ -682,10 +689,14 @@ export async function compactPending(
   const perTransaction = options.treesPerTransaction ?? 64;
   for (let i = 0; i < trees.length; i += perTransaction) {
     const group = trees.slice(i, i + perTransaction);
+    const started = performance.now();
     const results = await compactTrees(
       db,
       group.map((tree) => ({ settings: byName.get(tree.aggregate)!.settings, namespace: tree.namespace })),
     );
+    if (options.pauseRatio && i + perTransaction < trees.length) {
+      await setTimeout(options.pauseRatio * (performance.now() - started));
+    }
     for (const result of results) {
       if (result === null) {
         total.skipped++;

@@ -73,13 +73,22 @@ export function rankingAggregateDeltas({
 
 /**
  * Folds the pending deltas of both ranking aggregates into their trees (the
- * trees with the most deltas first, 64 per transaction); trees another
- * compactor (or a repair) holds are skipped, since it folds them itself.
- * Anomalies (deltas that did not match the tree) mean the aggregates had
- * drifted from the rankings table; the consistency job repairs that.
+ * trees with the most deltas first, 64 per transaction unless `paced`);
+ * trees another compactor (or a repair) holds are skipped, since it folds
+ * them itself. Anomalies (deltas that did not match the tree) mean the
+ * aggregates had drifted from the rankings table; the consistency job
+ * repairs that.
+ *
+ * `paced` is for the scheduled job, which runs while students save: 10 trees
+ * per transaction, each followed by a pause as long as it took. A pass over
+ * 2 s of 50 students' saves is about 0.1 s of CPU here and as much in
+ * Postgres; in one burst it holds up the saves that arrive meanwhile. In
+ * bench:rankings at the page's pace (~0.5 s pauses), run alternately with and
+ * without pacing, the p99 was lower paced in 7 of 9 pairs (medians 97 and
+ * 151 ms; a fixed 15 ms pause in 3 of the pairs).
  */
-export function compactRankingAggregates(db: AggregateDb) {
-  return compactPending(db, [rankingsByTopic, rankingsByStudent]);
+export function compactRankingAggregates(db: AggregateDb, { paced = false }: { paced?: boolean } = {}) {
+  return compactPending(db, [rankingsByTopic, rankingsByStudent], paced ? { treesPerTransaction: 10, pauseRatio: 1 } : {});
 }
 
 /** Deltas waiting in both ranking aggregates. */

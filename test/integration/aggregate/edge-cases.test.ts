@@ -453,6 +453,29 @@ describe("buffered aggregate edge cases", () => {
     expect(await agg.paginateNamespaces(db(), {})).toEqual({ page: listed, cursor: "d-kept", isDone: true });
   });
 
+  test("a paced pass (two trees per transaction, a pause after each) folds every tree and reads the same", async () => {
+    const agg = new DirectAggregate({ name: "bufPaced", maxNodeSize: 4, buffered: true });
+    const namespaces = ["p1", "p2", "p3", "p4", "p5", "p6", "p7"];
+    await agg.applyBatch(
+      db(),
+      namespaces.flatMap((ns, n) => Array.from({ length: 3 + n }, (_, k) => insert(ns, k, `i${k}`))),
+    );
+    await agg.applyBatch(db(), [remove("p2", 0, "i0"), remove("p7", 8, "i8")]);
+    const queries = namespaces.flatMap((namespace) => [{ namespace }, { namespace, bounds: { upper: { key: 2, inclusive: true } } }]);
+    const before = await agg.countBatch(db(), queries);
+    expect(before.slice(0, 4)).toEqual([3, 3, 3, 2]);
+
+    expect(await compactPending(db(), [agg], { treesPerTransaction: 2, pauseRatio: 1 })).toMatchObject({
+      trees: 7,
+      skipped: 0,
+      deltas: 44,
+      anomalies: 0,
+    });
+    expect(await agg.pendingCount(db())).toBe(0);
+    expect(await agg.countBatch(db(), queries)).toEqual(before);
+    for (const ns of namespaces) expect(await treeExists("bufPaced", ns)).toBe(true);
+  });
+
   test("a replace in place (same key and id, new sums) is read with the new sums before and after compaction", async () => {
     const agg = new DirectAggregate({ name: "bufInPlace", channels: 2, maxNodeSize: 4, buffered: true });
     await agg.applyBatch(db(), [1, 2, 3, 4, 5, 6].map((k) => insert("n", k * 10, `t${k}`, [k, 1])));
