@@ -25,7 +25,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
-import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
@@ -536,8 +535,8 @@ async function main() {
     // BENCH_HTTP=0 leaves out the HTTP workloads (no build needed) for quick model-only comparisons.
     if (process.env.BENCH_HTTP !== "0") {
       const { startWebServer } = await import("../test/support/app-server");
-      // As `npm start` runs it on this machine: one web process per core, at most 2.
-      web = await startWebServer({ WEB_PROCESSES: process.env.WEB_PROCESSES ?? String(Math.min(2, availableParallelism())) });
+      // As `npm start` runs it: one web process unless WEB_PROCESSES says otherwise.
+      web = await startWebServer({ WEB_PROCESSES: process.env.WEB_PROCESSES ?? "1" });
       for (const student of students) await signIn(web.url, student);
       await runWorkload("warm-up http", students.slice(0, 10), viaHttp(web.url), 7);
       const webPid = web.child.pid!;

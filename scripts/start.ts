@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import os from "node:os";
 import { explainStartupError, preflight } from "../app/preflight.server";
 
 /**
@@ -10,8 +9,6 @@ import { explainStartupError, preflight } from "../app/preflight.server";
  */
 async function main() {
   process.env.NODE_ENV ??= "production";
-  // One web process per core (at most 2): a request's JavaScript runs on one core.
-  process.env.WEB_PROCESSES ??= String(Math.min(2, os.availableParallelism()));
   await preflight();
   if (!existsSync("build/index.js")) {
     console.error("The app is not built yet: run `npm run build` (or `npm run setup`) first.");
