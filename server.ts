@@ -54,8 +54,8 @@ async function main() {
  * WEB_PROCESSES > 1 runs that many copies of the server on one port (Node's
  * cluster), for machines with cores to spare: a request's JavaScript runs on
  * one core. On the 2-core machine this was measured on, where Postgres and
- * the worker share the cores, one process did better than two at every pace
- * (bench:rankings: less CPU per save and a lower p99), so one is the default.
+ * the worker share the cores, one process spent less CPU per save than two in
+ * every bench:rankings pair and had the lower p99 in most, so one is the default.
  * Sessions, login limits, queues and live updates live in Postgres and Redis,
  * so the copies share nothing else.
  */

@@ -110,6 +110,23 @@ async function settleAll(work: Promise<unknown>[]) {
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
+/** A workload BENCH_ONLY leaves out: no samples, so it is not printed. */
+function skippedWorkload(name: string, aggregates: boolean): Workload {
+  return { name, samples: [], wallMs: 0, cpuMs: 0, cpuByGroup: { bench: 0, web: 0, worker: 0, postgres: 0 }, periodId: "", aggregates };
+}
+
+/** Runs `work` and then `finish` (untimed, but its CPU counted): the wall time of the work and the CPU of both. */
+async function measured(webPid: number | undefined, work: () => Promise<void>, finish?: () => Promise<unknown>) {
+  const before = await cpuSnapshot(webPid);
+  const started = performance.now();
+  await work();
+  const wallMs = performance.now() - started;
+  await finish?.();
+  const cpuByGroup = cpuSince(before, await cpuSnapshot(webPid));
+  const cpuMs = Object.values(cpuByGroup).reduce((sum, value) => sum + value, 0);
+  return { wallMs, cpuMs, cpuByGroup };
+}
+
 /** BENCH_ONLY="http, aggregates, ~1|alone" runs only the workloads whose names start with one of these (warm-ups always run). */
 const ONLY = process.env.BENCH_ONLY?.split("|").map((prefix) => prefix.trim()).filter(Boolean);
 const selected = (name: string) => !ONLY || name.startsWith("warm-up") || ONLY.some((prefix) => name.startsWith(prefix));
@@ -139,8 +156,7 @@ async function runWorkload(
     webPid?: number;
   } = {},
 ): Promise<Workload> {
-  const skipped = { name, samples: [], wallMs: 0, cpuMs: 0, cpuByGroup: { bench: 0, web: 0, worker: 0, postgres: 0 }, periodId: "", aggregates };
-  if (!selected(name)) return skipped;
+  if (!selected(name)) return skippedWorkload(name, aggregates);
   const { periodId, topicIds } = await makePeriod(`${name} ${randomUUID().slice(0, 8)}`);
   const next = seededRandom(seed);
   for (const student of students) {
@@ -170,24 +186,16 @@ async function runWorkload(
   };
   // The worker process folds the deltas into the trees on its 2 s schedule, as in the app; what is left
   // after the run is folded here, and counted too.
-  const before = await cpuSnapshot(webPid);
-  const started = performance.now();
-  // allSettled: on a failure every student's transaction ends before the pool is closed.
-  if (concurrent) await settleAll(students.map(runStudent));
-  else for (const [index, student] of students.entries()) await runStudent(student, index);
-  const wallMs = performance.now() - started;
-  if (aggregates) await compactRankingAggregates(getDb());
-  const cpuByGroup = cpuSince(before, await cpuSnapshot(webPid));
-  const cpuMs = Object.values(cpuByGroup).reduce((sum, value) => sum + value, 0);
-  return {
-    name,
-    samples,
-    wallMs,
-    cpuMs,
-    cpuByGroup,
-    periodId,
-    aggregates,
-  };
+  const cost = await measured(
+    webPid,
+    async () => {
+      // allSettled: on a failure every student's transaction ends before the pool is closed.
+      if (concurrent) await settleAll(students.map(runStudent));
+      else for (const [index, student] of students.entries()) await runStudent(student, index);
+    },
+    aggregates ? () => compactRankingAggregates(getDb()) : undefined,
+  );
+  return { name, samples, ...cost, periodId, aggregates };
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -322,8 +330,7 @@ function viaHttp(baseUrl: string): Send {
  * this client cost before a save does anything: the floor under the saves.
  */
 async function runFloor(name: string, students: Student[], baseUrl: string, webPid: number): Promise<Workload> {
-  const skipped = { name, samples: [], wallMs: 0, cpuMs: 0, cpuByGroup: { bench: 0, web: 0, worker: 0, postgres: 0 }, periodId: "", aggregates: false };
-  if (!selected(name)) return skipped;
+  if (!selected(name)) return skippedWorkload(name, false);
   const url = new URL("/student/ranking", baseUrl);
   const samples: Sample[] = [];
   const runStudent = async (student: Student) => {
@@ -339,13 +346,8 @@ async function runFloor(name: string, students: Student[], baseUrl: string, webP
       agent.destroy();
     }
   };
-  const before = await cpuSnapshot(webPid);
-  const started = performance.now();
-  await settleAll(students.map(runStudent));
-  const wallMs = performance.now() - started;
-  const cpuByGroup = cpuSince(before, await cpuSnapshot(webPid));
-  const cpuMs = Object.values(cpuByGroup).reduce((sum, value) => sum + value, 0);
-  return { name, samples, wallMs, cpuMs, cpuByGroup, periodId: "", aggregates: false };
+  const cost = await measured(webPid, () => settleAll(students.map(runStudent)));
+  return { name, samples, ...cost, periodId: "", aggregates: false };
 }
 
 async function signIn(baseUrl: string, student: Student) {

@@ -6,6 +6,7 @@ import { AggregateConfigError, AggregateDuplicateItemError, AggregateItemMissing
 import {
   afterKey,
   boundsToRange,
+  byteaArrayLiteral,
   byteaLiteral,
   decodeItem,
   encodeItem,
@@ -78,11 +79,6 @@ function describe(ref: ItemRef) {
 
 function bytes(value: Buffer | null) {
   return value === null ? null : value;
-}
-
-/** A bound as an element of a bytea[] array literal: quoted hex, or NULL for an open end. */
-function arrayElement(value: Buffer | null) {
-  return value === null ? "NULL" : `"\\\\x${value.toString("hex")}"`;
 }
 
 function hexOrNull(value: Buffer | null) {
@@ -322,7 +318,7 @@ abstract class AggregateBase {
    */
   async countBatch(db: AggregateDb, qs: RangeQuery[]): Promise<number[]> {
     if (qs.length === 0) return [];
-    const groups = new Map<string, { indexes: number[]; los: string[]; his: string[] }>();
+    const groups = new Map<string, { indexes: number[]; los: (Buffer | null)[]; his: (Buffer | null)[] }>();
     for (const [index, q] of qs.entries()) {
       const range = boundsToRange(q.bounds);
       let group = groups.get(q.namespace);
@@ -331,16 +327,16 @@ abstract class AggregateBase {
         groups.set(q.namespace, group);
       }
       group.indexes.push(index);
-      group.los.push(arrayElement(range.lo));
-      group.his.push(arrayElement(range.hi));
+      group.los.push(range.lo);
+      group.his.push(range.hi);
     }
     const list = [...groups.entries()];
     const rows = await query<{ ord: string; value: string[] }>(
       db,
       sql`select u.ord, aggregate_count_ranges(${this.name}, u.namespace, u.los::bytea[], u.his::bytea[]) as value
           from unnest(${sql.param(list.map(([namespace]) => namespace))}::text[],
-            ${sql.param(list.map(([, group]) => `{${group.los.join(",")}}`))}::text[],
-            ${sql.param(list.map(([, group]) => `{${group.his.join(",")}}`))}::text[]) with ordinality as u(namespace, los, his, ord)`,
+            ${sql.param(list.map(([, group]) => byteaArrayLiteral(group.los)))}::text[],
+            ${sql.param(list.map(([, group]) => byteaArrayLiteral(group.his)))}::text[]) with ordinality as u(namespace, los, his, ord)`,
     );
     const counts = new Array<number>(qs.length);
     for (const row of rows) {

@@ -215,13 +215,13 @@ export function byteaLiteral(bytes: Buffer): string {
 }
 
 /**
- * A bytea[] array literal, written here rather than by postgres.js, which
- * would quote and escape every element with two regular expressions: a
- * compaction sends ten thousand keys. Hex elements need only the quotes and
- * the escaped backslash.
+ * A bytea[] array literal (null elements as NULL, e.g. open range bounds),
+ * written here rather than by postgres.js, which would quote and escape every
+ * element with two regular expressions: a compaction sends ten thousand keys.
+ * Hex elements need only the quotes and the escaped backslash.
  */
-export function byteaArrayLiteral(keys: readonly Buffer[]): string {
-  return `{${keys.map((key) => `"\\\\x${key.toString("hex")}"`).join(",")}}`;
+export function byteaArrayLiteral(keys: readonly (Buffer | null)[]): string {
+  return `{${keys.map((key) => (key === null ? "NULL" : `"\\\\x${key.toString("hex")}"`)).join(",")}}`;
 }
 
 /** Reference comparison of keys in the documented order, for callers and tests without a database. */
