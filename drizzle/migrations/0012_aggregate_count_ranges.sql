@@ -22,6 +22,7 @@ DECLARE
   v_counts bigint[];
   v_left bigint[];
   v_slot int;
+  v_next int;
   v_start int;
   v_i int;
 BEGIN
@@ -48,18 +49,23 @@ BEGIN
     FOR v_i IN 1 .. cardinality(v_children) - 1 LOOP
       v_left := v_left || (v_left[v_i] + 1 + coalesce(v_counts[v_i], 0));
     END LOOP;
-    -- The bounds are sorted, so those that descend into one child are consecutive.
+    -- The bounds are sorted, so those that descend into one child are consecutive; each slot is found once.
     v_i := v_from;
+    v_slot := aggregate_slot(v_keys, p_xs[v_i]);
     WHILE v_i <= v_to LOOP
-      v_slot := aggregate_slot(v_keys, p_xs[v_i]);
       v_start := v_i;
-      WHILE v_i < v_to AND aggregate_slot(v_keys, p_xs[v_i + 1]) = v_slot LOOP v_i := v_i + 1; END LOOP;
+      LOOP
+        v_i := v_i + 1;
+        EXIT WHEN v_i > v_to;
+        v_next := aggregate_slot(v_keys, p_xs[v_i]);
+        EXIT WHEN v_next <> v_slot;
+      END LOOP;
       v_top := v_top + 1;
       v_nodes[v_top] := v_children[v_slot + 1];
       v_bases[v_top] := v_base + v_left[v_slot + 1];
       v_froms[v_top] := v_start;
-      v_tos[v_top] := v_i;
-      v_i := v_i + 1;
+      v_tos[v_top] := v_i - 1;
+      v_slot := v_next;
     END LOOP;
   END LOOP;
   RETURN v_result;
